@@ -1,0 +1,93 @@
+use bytes::Bytes;
+use http::{HeaderMap, Request};
+use lambda_gateway_core::{
+    Body, Error, RequestContext, Source,
+    encoding::{push_raw_path, push_raw_query},
+    event::{EventView, Pairs},
+    request::{append_header, build_request, decode_body, parse_method},
+};
+
+use crate::TypedEvent;
+
+const SOURCE: Source = Source::Alb;
+
+/// Converts an ALB target-group event (either header mode) into the request the service sees.
+///
+/// - method from `httpMethod`; `path` as the client sent it, escaping only bytes that cannot
+///   stand in a URI path;
+/// - query from `multiValueQueryStringParameters` (else `queryStringParameters`), keys and values
+///   still encoded as the client sent them, every value in order;
+/// - headers from `multiValueHeaders` (else `headers`), every value in order; no `host` is
+///   invented when the client sent none (health checks);
+/// - body base64-decoded when `isBase64Encoded`;
+/// - the context's source IP is the right-most `X-Forwarded-For` entry — the one ALB appended —
+///   and the request id is left for the facade to fill with the Lambda invocation's id.
+pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
+    let method = parse_method(SOURCE, "httpMethod", event.http_method.as_deref())?;
+    let path = event.path.as_deref().ok_or_else(|| {
+        Error::invalid_event(SOURCE, "path", "missing; expected the request path")
+    })?;
+
+    let query = event
+        .multi_value_query_string_parameters
+        .as_ref()
+        .or(event.query_string_parameters.as_ref());
+    let mut uri = String::with_capacity(path.len() + 1 + query.map_or(0, |q| q.len() * 16));
+    if !path.starts_with('/') {
+        uri.push('/');
+    }
+    push_raw_path(&mut uri, path);
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        uri.push('?');
+        for (i, (key, value)) in query.iter().enumerate() {
+            if i > 0 {
+                uri.push('&');
+            }
+            push_raw_query(&mut uri, key);
+            uri.push('=');
+            push_raw_query(&mut uri, value);
+        }
+    }
+
+    let (pairs, field) = match (&event.multi_value_headers, &event.headers) {
+        (Some(pairs), _) => (Some(pairs), "multiValueHeaders"),
+        (None, pairs) => (pairs.as_ref(), "headers"),
+    };
+    let mut headers = HeaderMap::with_capacity(pairs.map_or(0, Pairs::len));
+    for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
+        append_header(&mut headers, SOURCE, field, name, value)?;
+    }
+
+    let body = decode_body(
+        SOURCE,
+        event.body.as_ref(),
+        event.is_base64_encoded.unwrap_or(false),
+    )?;
+
+    let source_ip = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|list| list.rsplit(',').next())
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned);
+    let multi_value =
+        event.multi_value_headers.is_some() || event.multi_value_query_string_parameters.is_some();
+    let request_context = RequestContext::new(SOURCE, raw_event)
+        .with_source_ip(source_ip)
+        .with_multi_value(multi_value);
+    build_request(SOURCE, method, uri, headers, body, request_context)
+}
+
+/// Parses the full typed `aws_lambda_events` event from the context's raw event.
+pub fn parse_typed_event(context: &RequestContext) -> Result<TypedEvent, Error> {
+    serde_json::from_slice(context.raw_event()).map_err(|error| {
+        Error::invalid_event(
+            SOURCE,
+            "",
+            format!("cannot be read as a typed ALB event: {error}"),
+        )
+    })
+}

@@ -1,0 +1,94 @@
+use http::{header::SET_COOKIE, response::Parts};
+use lambda_gateway_core::{EncodeOptions, encoding::header_value_text, json::JsonWriter};
+
+/// How many `Set-Cookie` headers a single-value-mode response can carry: one per letter-case
+/// variant of `set-cookie` (nine letters, 2⁹ spellings).
+pub const MAX_SINGLE_VALUE_COOKIES: usize = 512;
+
+/// Writes the ALB response event in the request's header mode: `statusCode`,
+/// `statusDescription` (`"201 Created"`), `multiValueHeaders` or `headers`, `body` and
+/// `isBase64Encoded`. In single-value mode repeated headers are joined with `, ` and repeated
+/// `Set-Cookie` headers use letter-case variants of the name (see the crate docs).
+pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -> Vec<u8> {
+    let as_text = options.binary.is_text(&parts.headers, body);
+    let mut json = JsonWriter::with_capacity(160 + parts.headers.len() * 48 + body.len() * 4 / 3);
+    json.begin_object();
+    json.u16_field("statusCode", parts.status.as_u16());
+    let reason = parts.status.canonical_reason().unwrap_or("Unknown");
+    json.string_field(
+        "statusDescription",
+        &format!("{} {reason}", parts.status.as_u16()),
+    );
+    if options.multi_value {
+        json.begin_object_field("multiValueHeaders");
+        for name in parts.headers.keys() {
+            json.begin_array_field(name.as_str());
+            for value in parts.headers.get_all(name) {
+                json.string(&header_value_text(value));
+            }
+            json.end_array();
+        }
+        json.end_object();
+    } else {
+        json.begin_object_field("headers");
+        let mut joined = String::new();
+        for name in parts.headers.keys() {
+            if name == SET_COOKIE {
+                for (n, cookie) in parts
+                    .headers
+                    .get_all(name)
+                    .iter()
+                    .enumerate()
+                    .take(MAX_SINGLE_VALUE_COOKIES)
+                {
+                    json.string_field(&cookie_name_variant(n), &header_value_text(cookie));
+                }
+                continue;
+            }
+            joined.clear();
+            for (i, value) in parts.headers.get_all(name).iter().enumerate() {
+                if i > 0 {
+                    joined.push_str(", ");
+                }
+                joined.push_str(&header_value_text(value));
+            }
+            json.string_field(name.as_str(), &joined);
+        }
+        json.end_object();
+    }
+    json.body_fields(body, as_text);
+    json.end_object();
+    json.finish()
+}
+
+/// The `n`th spelling of `set-cookie`: bit `i` of `n` upper-cases its `i`th letter.
+fn cookie_name_variant(n: usize) -> String {
+    let mut letter = 0;
+    "set-cookie"
+        .chars()
+        .map(|c| {
+            if c == '-' {
+                return c;
+            }
+            let upper = n >> letter & 1 == 1;
+            letter += 1;
+            if upper { c.to_ascii_uppercase() } else { c }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_name_variants_are_distinct() {
+        let names: std::collections::HashSet<_> = (0..MAX_SINGLE_VALUE_COOKIES)
+            .map(cookie_name_variant)
+            .collect();
+        assert_eq!(names.len(), MAX_SINGLE_VALUE_COOKIES);
+        assert_eq!(cookie_name_variant(0), "set-cookie");
+        assert_eq!(cookie_name_variant(1), "Set-cookie");
+        assert!(names.iter().all(|n| n.eq_ignore_ascii_case("set-cookie")));
+    }
+}

@@ -1,0 +1,120 @@
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, header::COOKIE};
+use lambda_gateway_core::{
+    Body, Error, RequestContext, Source,
+    encoding::{push_query_component, push_raw_path, push_raw_query},
+    event::{EventView, Pairs},
+    request::{append_header, build_request, decode_body, default_host, parse_method},
+};
+
+use crate::TypedEvent;
+
+const SOURCE: Source = Source::ApiGatewayHttp;
+
+/// Converts an HTTP API payload 2.0 or Function URL event into the request the service sees.
+///
+/// - method from `requestContext.http.method`;
+/// - path from `rawPath` as it is (`%2F` stays `%2F`; a named stage stays as its prefix), escaping
+///   only bytes that cannot stand in a URI path (a literal space, `?`, `#`, non-ASCII);
+///   `requestContext.http.path` if `rawPath` is missing;
+/// - query from `rawQueryString` verbatim, escaping only bytes invalid in a URI; rebuilt from
+///   `queryStringParameters` only when `rawQueryString` is missing;
+/// - headers from `headers` (one value per name, as the gateway comma-joined them); `cookies`
+///   become one `cookie` header joined with `"; "`; `host` defaults to
+///   `requestContext.domainName`;
+/// - body base64-decoded when `isBase64Encoded`.
+pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
+    let context = event.request_context.as_ref();
+    let http = context.and_then(|c| c.http.as_ref());
+    let method = parse_method(
+        SOURCE,
+        "requestContext.http.method",
+        http.and_then(|h| h.method.as_deref()),
+    )?;
+    let path = event
+        .raw_path
+        .as_deref()
+        .or_else(|| http.and_then(|h| h.path.as_deref()))
+        .ok_or_else(|| {
+            Error::invalid_event(SOURCE, "rawPath", "missing; expected the request path")
+        })?;
+
+    let raw_query = event.raw_query_string.as_deref();
+    let mut uri = String::with_capacity(path.len() + 1 + raw_query.map_or(0, str::len));
+    if !path.starts_with('/') {
+        uri.push('/');
+    }
+    push_raw_path(&mut uri, path);
+    match (raw_query, &event.query_string_parameters) {
+        (Some(query), _) if !query.is_empty() => {
+            uri.push('?');
+            push_raw_query(&mut uri, query);
+        }
+        (None, Some(params)) if !params.is_empty() => {
+            uri.push('?');
+            push_params(&mut uri, params);
+        }
+        _ => {}
+    }
+
+    let pairs = event.headers.as_ref();
+    let mut headers = HeaderMap::with_capacity(pairs.map_or(0, Pairs::len) + 1);
+    for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
+        append_header(&mut headers, SOURCE, "headers", name, value)?;
+    }
+    if let Some(cookies) = event.cookies.as_ref().filter(|c| !c.0.is_empty()) {
+        let joined = cookies
+            .0
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let value = HeaderValue::from_str(&joined).map_err(|_| {
+            Error::invalid_event(
+                SOURCE,
+                "cookies",
+                "a cookie contains a byte not allowed in a header (CR, LF, NUL or another control)",
+            )
+        })?;
+        headers.append(COOKIE, value);
+    }
+    let domain_name = context.and_then(|c| c.domain_name.as_deref());
+    default_host(&mut headers, domain_name);
+
+    let body = decode_body(
+        SOURCE,
+        event.body.as_ref(),
+        event.is_base64_encoded.unwrap_or(false),
+    )?;
+
+    let owned = |s: Option<&str>| s.map(str::to_owned);
+    let request_context = RequestContext::new(SOURCE, raw_event)
+        .with_request_id(owned(context.and_then(|c| c.request_id.as_deref())))
+        .with_source_ip(owned(http.and_then(|h| h.source_ip.as_deref())))
+        .with_stage(owned(context.and_then(|c| c.stage.as_deref())))
+        .with_domain_name(owned(domain_name));
+    build_request(SOURCE, method, uri, headers, body, request_context)
+}
+
+/// `k=v&k=v...` from the (decoded) `queryStringParameters`.
+fn push_params(uri: &mut String, params: &Pairs<'_>) {
+    for (i, (key, value)) in params.iter().enumerate() {
+        if i > 0 {
+            uri.push('&');
+        }
+        push_query_component(uri, key);
+        uri.push('=');
+        push_query_component(uri, value);
+    }
+}
+
+/// Parses the full typed `aws_lambda_events` event from the context's raw event.
+pub fn parse_typed_event(context: &RequestContext) -> Result<TypedEvent, Error> {
+    serde_json::from_slice(context.raw_event()).map_err(|error| {
+        Error::invalid_event(
+            SOURCE,
+            "",
+            format!("cannot be read as a typed payload 2.0 event: {error}"),
+        )
+    })
+}

@@ -1,0 +1,173 @@
+//! The request-context extension every converted request carries.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+/// Which AWS front door sent an event, named by the event format it used.
+///
+/// HTTP API payload 1.0 events share the REST format and are reported as
+/// [`Source::ApiGatewayRest`]; Function URL events share the payload 2.0 format and are reported as
+/// [`Source::ApiGatewayHttp`] (see [`RequestContext::is_function_url`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// API Gateway REST API proxy integration, or HTTP API with payload format 1.0.
+    ApiGatewayRest,
+    /// API Gateway HTTP API with payload format 2.0, or a Lambda Function URL.
+    ApiGatewayHttp,
+    /// Application Load Balancer target group.
+    Alb,
+}
+
+impl Source {
+    /// The source's stable short name: `apigw_rest`, `apigw_http` or `alb`, the same words as the
+    /// facade's cargo features.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiGatewayRest => "apigw_rest",
+            Self::ApiGatewayHttp => "apigw_http",
+            Self::Alb => "alb",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the gateway said about a request, beyond the HTTP request itself.
+///
+/// Inserted as a request extension on every converted request; read it with
+/// `request.extensions().get::<RequestContext>()`. Its fields come from the gateway's part of
+/// the event (`requestContext`), never from client-controlled headers, with one documented
+/// exception: on ALB, which has no request context, [`source_ip`](Self::source_ip) is the
+/// right-most `X-Forwarded-For` entry, the one the load balancer itself appended.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub(crate) source: Source,
+    pub(crate) request_id: Option<String>,
+    pub(crate) source_ip: Option<String>,
+    pub(crate) stage: Option<String>,
+    pub(crate) domain_name: Option<String>,
+    pub(crate) multi_value: bool,
+    pub(crate) raw_event: Bytes,
+}
+
+impl RequestContext {
+    /// A context for a request that came from `source`, with the raw event it was parsed from.
+    pub fn new(source: Source, raw_event: Bytes) -> Self {
+        Self {
+            source,
+            request_id: None,
+            source_ip: None,
+            stage: None,
+            domain_name: None,
+            multi_value: false,
+            raw_event,
+        }
+    }
+
+    /// Sets the request id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// Sets the source IP.
+    pub fn with_source_ip(mut self, source_ip: Option<String>) -> Self {
+        self.source_ip = source_ip;
+        self
+    }
+
+    /// Sets the stage.
+    pub fn with_stage(mut self, stage: Option<String>) -> Self {
+        self.stage = stage;
+        self
+    }
+
+    /// Sets the domain name.
+    pub fn with_domain_name(mut self, domain_name: Option<String>) -> Self {
+        self.domain_name = domain_name;
+        self
+    }
+
+    /// Records whether the event carried multi-value header maps.
+    pub fn with_multi_value(mut self, multi_value: bool) -> Self {
+        self.multi_value = multi_value;
+        self
+    }
+
+    /// Fills in the request id when the event had none (ALB events carry no request id; the
+    /// facade uses the Lambda invocation's id then).
+    pub fn or_request_id(&mut self, request_id: impl FnOnce() -> Option<String>) {
+        if self.request_id.is_none() {
+            self.request_id = request_id();
+        }
+    }
+
+    /// Which front door sent the event.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The gateway's request id (`requestContext.requestId`); for ALB events, which have none,
+    /// the Lambda invocation's request id when running on Lambda.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The client's IP address as the gateway saw it.
+    pub fn source_ip(&self) -> Option<&str> {
+        self.source_ip.as_deref()
+    }
+
+    /// The API Gateway stage (`prod`, `$default`); `None` for ALB.
+    pub fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
+    /// The domain name the client called (`requestContext.domainName`), when the event has one.
+    pub fn domain_name(&self) -> Option<&str> {
+        self.domain_name.as_deref()
+    }
+
+    /// Whether the event came through a Lambda Function URL (a payload 2.0 event whose domain
+    /// is `*.lambda-url.<region>.on.aws`).
+    pub fn is_function_url(&self) -> bool {
+        self.source == Source::ApiGatewayHttp
+            && self
+                .domain_name
+                .as_deref()
+                .is_some_and(|domain| domain.contains(".lambda-url."))
+    }
+
+    /// Whether the event carried multi-value maps (`multiValueHeaders`); an ALB response is
+    /// written in the same header mode as its request.
+    pub fn is_multi_value(&self) -> bool {
+        self.multi_value
+    }
+
+    /// The event exactly as Lambda delivered it, for parsing into the full typed
+    /// `aws_lambda_events` event on demand (see the source crates' `parse_typed_event`).
+    pub fn raw_event(&self) -> &Bytes {
+        &self.raw_event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_url_is_recognized_by_its_domain() {
+        let ctx = RequestContext::new(Source::ApiGatewayHttp, Bytes::new())
+            .with_domain_name(Some("abc.lambda-url.eu-west-1.on.aws".into()));
+        assert!(ctx.is_function_url());
+        let ctx = RequestContext::new(Source::ApiGatewayHttp, Bytes::new())
+            .with_domain_name(Some("abc.execute-api.eu-west-1.amazonaws.com".into()));
+        assert!(!ctx.is_function_url());
+    }
+}

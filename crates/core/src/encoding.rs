@@ -1,0 +1,209 @@
+//! Percent-encoding, base64 and header-text helpers shared by the source crates.
+//!
+//! The rules, from RFC 3986: a path may hold unreserved characters, sub-delimiters, `:`, `@`,
+//! `/` and percent escapes; a query may also hold `?`. Everything else — space, `"`, `#`, `<`,
+//! `>`, `[`, `\`, `]`, `^`, `` ` ``, `{`, `|`, `}`, controls and non-ASCII — cannot stand in a
+//! URI and is percent-encoded byte by byte (UTF-8).
+
+use std::borrow::Cow;
+
+use base64::{
+    Engine as _,
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+};
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Bytes allowed unescaped in a path segment besides `%` (RFC 3986 `pchar` and `/`).
+const fn path_table() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+            );
+        i += 1;
+    }
+    table
+}
+
+const fn query_table() -> [bool; 256] {
+    let mut table = path_table();
+    table[b'?' as usize] = true;
+    table
+}
+
+const fn unreserved_table() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        i += 1;
+    }
+    table
+}
+
+static PATH: [bool; 256] = path_table();
+static QUERY: [bool; 256] = query_table();
+static UNRESERVED: [bool; 256] = unreserved_table();
+
+fn push_escaped(out: &mut String, input: &str, allowed: &[bool; 256], keep_percent: bool) {
+    let bytes = input.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if allowed[b as usize] || (keep_percent && b == b'%') {
+            continue;
+        }
+        if start < i {
+            out.push_str(&input[start..i]);
+        }
+        out.push('%');
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xF) as usize] as char);
+        start = i + 1;
+    }
+    // Every allowed byte is ASCII, so a non-empty run of them starts on a char boundary; the
+    // runs are only sliced when non-empty.
+    if start < bytes.len() {
+        out.push_str(&input[start..]);
+    }
+}
+
+/// Appends a *decoded* path (REST `path`) to `out`, escaping `%` and everything that cannot
+/// stand in a URI path, so that decoding the result once gives `path` back. `?` and `#` are
+/// escaped: they never start a query or fragment.
+pub fn push_decoded_path(out: &mut String, path: &str) {
+    push_escaped(out, path, &PATH, false);
+}
+
+/// Appends a *raw* path (payload 2.0 `rawPath`, ALB `path`) to `out` as it is, escaping only what
+/// cannot stand in a URI path. Existing `%` escapes (`%2F`) are kept; a `?` or `#` is escaped.
+pub fn push_raw_path(out: &mut String, path: &str) {
+    push_escaped(out, path, &PATH, true);
+}
+
+/// Appends a *raw* query (payload 2.0 `rawQueryString`, ALB parameters) to `out` as it is,
+/// escaping only what cannot stand in a URI query (a raw space, `"`, `#`, non-ASCII...).
+pub fn push_raw_query(out: &mut String, query: &str) {
+    push_escaped(out, query, &QUERY, true);
+}
+
+/// Appends a *decoded* query key or value (REST parameters) to `out`, percent-encoding every
+/// byte but the unreserved ones — so `+`, `&`, `=` and `%` survive any query decoder.
+pub fn push_query_component(out: &mut String, component: &str) {
+    push_escaped(out, component, &UNRESERVED, false);
+}
+
+/// Whether `input` has anything [`push_raw_path`] would escape.
+pub fn raw_path_needs_escaping(input: &str) -> bool {
+    input.bytes().any(|b| !(PATH[b as usize] || b == b'%'))
+}
+
+/// The base64 engine used for event bodies: the standard alphabet, padding written on encode
+/// and optional on decode.
+pub const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Decodes a base64 body.
+pub fn decode_base64(input: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    BASE64.decode(input)
+}
+
+/// Appends the base64 encoding of `bytes` to `out` without an intermediate string.
+pub fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    let len = base64::encoded_len(bytes.len(), true).unwrap_or(usize::MAX);
+    out.resize(start + len, 0);
+    // The slice has exactly the encoded length, so encoding cannot run out of room.
+    let written = BASE64.encode_slice(bytes, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+}
+
+/// A header value as text: UTF-8 when its bytes are valid UTF-8, otherwise each byte read as
+/// ISO-8859-1 (how HTTP historically defines `obs-text`), so nothing is dropped or replaced.
+pub fn header_value_text(value: &http::HeaderValue) -> Cow<'_, str> {
+    let bytes = value.as_bytes();
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded_path(p: &str) -> String {
+        let mut out = String::new();
+        push_decoded_path(&mut out, p);
+        out
+    }
+
+    #[test]
+    fn decoded_path_escapes_what_cannot_stand_in_a_path() {
+        assert_eq!(decoded_path("/a b/c?d#e%f"), "/a%20b/c%3Fd%23e%25f");
+        assert_eq!(decoded_path("/café"), "/caf%C3%A9");
+        assert_eq!(decoded_path("/x/../y:@!$&'()*+,;="), "/x/../y:@!$&'()*+,;=");
+        assert_eq!(
+            decoded_path("/\"<>[\\]^`{|}\u{7f}\n"),
+            "/%22%3C%3E%5B%5C%5D%5E%60%7B%7C%7D%7F%0A"
+        );
+    }
+
+    #[test]
+    fn raw_path_keeps_escapes_and_escapes_only_invalid_bytes() {
+        let mut out = String::new();
+        push_raw_path(&mut out, "/a%2Fb c?");
+        assert_eq!(out, "/a%2Fb%20c%3F");
+    }
+
+    #[test]
+    fn raw_query_keeps_question_marks_and_plus() {
+        let mut out = String::new();
+        push_raw_query(&mut out, "a=b+c&d=?e f&é");
+        assert_eq!(out, "a=b+c&d=?e%20f&%C3%A9");
+    }
+
+    #[test]
+    fn query_component_escapes_all_but_unreserved() {
+        let mut out = String::new();
+        push_query_component(&mut out, "a+b &=%~");
+        assert_eq!(out, "a%2Bb%20%26%3D%25~");
+    }
+
+    #[test]
+    fn base64_round_trips_without_padding_too() {
+        let mut out = Vec::new();
+        push_base64(&mut out, b"hello!?");
+        assert_eq!(out, b"aGVsbG8hPw==");
+        assert_eq!(decode_base64("aGVsbG8hPw").unwrap(), b"hello!?");
+    }
+
+    #[test]
+    fn latin1_header_bytes_are_kept() {
+        let value = http::HeaderValue::from_bytes(b"caf\xe9").unwrap();
+        assert_eq!(header_value_text(&value), "café");
+    }
+}

@@ -1,0 +1,36 @@
+//! The normalized request/response model shared by the `lambda-gateway` crates.
+//!
+//! Most users want the [`lambda-gateway`](https://docs.rs/lambda-gateway) facade, which re-exports
+//! what they need from here. Depend on this crate directly only to write a new event source:
+//! it holds the one-pass borrowed [`event::EventView`] every source parses from, the [`Body`]
+//! handed to services, the [`RequestContext`] extension, the [`Error`] type, the text/binary
+//! [`BinaryPolicy`], and the shared encoding helpers.
+//!
+//! # Stability
+//! Follows semantic versioning; the source crates and the facade move in lock step with it.
+//! Enums are `#[non_exhaustive]` so new sources (VPC Lattice) and new error kinds are additions.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+mod context;
+pub mod encoding;
+mod error;
+pub mod event;
+pub mod json;
+mod policy;
+pub mod request;
+
+pub use body::Body;
+pub use context::{RequestContext, Source};
+pub use error::{BoxError, Error};
+pub use policy::{BinaryPolicy, MediaPattern};
+
+/// What a source crate needs to encode a response event.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodeOptions<'a> {
+    /// Which bodies travel as text.
+    pub binary: &'a BinaryPolicy,
+    /// Whether the request carried multi-value maps (ALB answers in the same mode).
+    pub multi_value: bool,
+}

@@ -1,0 +1,255 @@
+//! The [`Gateway`]: one event in, one response event out.
+
+use std::{
+    any::Any,
+    fmt,
+    future::{Future, poll_fn},
+    panic::{self, AssertUnwindSafe},
+    pin::pin,
+    task::Poll,
+};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header::CONTENT_TYPE, response::Parts};
+use http_body_util::BodyExt;
+use lambda_gateway_core::{
+    BinaryPolicy, Body, BoxError, EncodeOptions, Error, RequestContext, Source,
+};
+use tower::{Service, ServiceExt};
+
+use crate::detect;
+
+/// Serves a tower HTTP service from Lambda events.
+///
+/// ```no_run
+/// use lambda_gateway::{Body, Gateway, Source};
+/// use tower::service_fn;
+///
+/// # async fn doc() -> Result<(), lambda_gateway::BoxError> {
+/// let app = service_fn(|_req: http::Request<Body>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("hi")))
+/// });
+/// Gateway::new(app)
+///     .source(Source::ApiGatewayRest) // skip detection: only REST events are accepted
+///     .binary_content_types(["image/*", "application/pdf"])
+///     .run()
+///     .await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Gateway<S> {
+    pub(crate) service: S,
+    source: Option<Source>,
+    binary: BinaryPolicy,
+}
+
+impl<S> fmt::Debug for Gateway<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gateway")
+            .field("source", &self.source.map_or("auto", Source::as_str))
+            .field("binary", &self.binary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Gateway<S> {
+    /// A gateway serving `service`, detecting each event's source.
+    pub fn new(service: S) -> Self {
+        Self {
+            service,
+            source: None,
+            binary: BinaryPolicy::default(),
+        }
+    }
+
+    /// Accepts only events of this source, without detection. An event of another shape is then
+    /// reported as an invalid event of this source.
+    pub fn source(mut self, source: Source) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Detects each event's source (the default).
+    pub fn auto_detect(mut self) -> Self {
+        self.source = None;
+        self
+    }
+
+    /// Response content types always sent base64-encoded: exact types (`image/png`), type
+    /// patterns (`image/*`) or `*/*`. See [`BinaryPolicy`] for the full rule.
+    ///
+    /// REST APIs decode a base64 body for the client only when the API's *binary media types*
+    /// setting matches the request's `Accept` header; configure both alike.
+    pub fn binary_content_types<I, T>(mut self, types: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.binary = BinaryPolicy::new(types);
+        self
+    }
+}
+
+impl<S, B> Gateway<S>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    /// Handles one raw event offline, without the Lambda runtime: parses it, calls the service
+    /// and returns the response event's JSON. For unit tests, benchmarks and replaying events.
+    ///
+    /// ```
+    /// # async fn doc() {
+    /// use lambda_gateway::{Body, Gateway};
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("ok")))
+    /// });
+    /// let event = br#"{"version":"2.0","rawPath":"/","rawQueryString":"",
+    ///     "requestContext":{"http":{"method":"GET","path":"/","sourceIp":"1.2.3.4"}}}"#;
+    /// let response = Gateway::new(app).invoke(event).await.unwrap();
+    /// assert!(response.starts_with(br#"{"statusCode":200"#));
+    /// # }
+    /// ```
+    pub async fn invoke(&self, event: &[u8]) -> Result<Vec<u8>, Error> {
+        self.invoke_bytes(Bytes::copy_from_slice(event)).await
+    }
+
+    /// Like [`invoke`](Self::invoke), taking ownership of the event without copying it.
+    pub async fn invoke_bytes(&self, event: Bytes) -> Result<Vec<u8>, Error> {
+        self.handle(event, None).await
+    }
+
+    /// Converts, calls, encodes; `lambda_request_id` fills the context's request id for sources
+    /// whose events carry none.
+    pub(crate) async fn handle(
+        &self,
+        event: Bytes,
+        lambda_request_id: Option<&str>,
+    ) -> Result<Vec<u8>, Error> {
+        let (mut request, source) = self.parse(event)?;
+        let mut multi_value = false;
+        if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
+            multi_value = context.is_multi_value();
+            context.or_request_id(|| lambda_request_id.map(str::to_owned));
+        }
+        let options = EncodeOptions {
+            binary: &self.binary,
+            multi_value,
+        };
+
+        let service = self.service.clone();
+        let outcome = catch_panic(async move {
+            let response = service
+                .oneshot(request)
+                .await
+                .map_err(|e| ("the service failed", e.into()))?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| ("the response body failed", e.into()))?;
+            Ok::<_, (&str, BoxError)>((parts, body.to_bytes()))
+        })
+        .await;
+        match outcome {
+            Ok(Ok((parts, body))) => encode(source, &parts, &body, options),
+            Ok(Err((what, error))) => {
+                tracing::error!(%error, "{what}; answering 500");
+                Ok(internal_error(source, options))
+            }
+            Err(panic) => {
+                tracing::error!(
+                    panic = panic_message(&*panic),
+                    "the service panicked; answering 500"
+                );
+                Ok(internal_error(source, options))
+            }
+        }
+    }
+
+    fn parse(&self, event: Bytes) -> Result<(Request<Body>, Source), Error> {
+        let view = detect::parse_view(&event)?;
+        let source = match self.source {
+            Some(source) => source,
+            None => detect::detect(&view).ok_or_else(|| detect::diagnose(&event))?,
+        };
+        let request = match source {
+            #[cfg(feature = "apigw_rest")]
+            Source::ApiGatewayRest => {
+                lambda_gateway_apigw_rest::parse_request(&view, event.clone())?
+            }
+            #[cfg(feature = "apigw_http")]
+            Source::ApiGatewayHttp => {
+                lambda_gateway_apigw_http::parse_request(&view, event.clone())?
+            }
+            #[cfg(feature = "alb")]
+            Source::Alb => lambda_gateway_alb::parse_request(&view, event.clone())?,
+            other => {
+                return Err(Error::SourceDisabled {
+                    event_source: other,
+                });
+            }
+        };
+        Ok((request, source))
+    }
+}
+
+/// Runs `future`, turning a panic while polling it into `Err` with the panic's payload.
+async fn catch_panic<F: Future>(future: F) -> Result<F::Output, Box<dyn Any + Send>> {
+    let mut future = pin!(future);
+    poll_fn(
+        |cx| match panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        },
+    )
+    .await
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string panic payload")
+}
+
+/// Writes the response event in the source's format.
+fn encode(
+    source: Source,
+    parts: &Parts,
+    body: &[u8],
+    options: EncodeOptions<'_>,
+) -> Result<Vec<u8>, Error> {
+    match source {
+        #[cfg(feature = "apigw_rest")]
+        Source::ApiGatewayRest => Ok(lambda_gateway_apigw_rest::encode_response(
+            parts, body, options,
+        )),
+        #[cfg(feature = "apigw_http")]
+        Source::ApiGatewayHttp => Ok(lambda_gateway_apigw_http::encode_response(
+            parts, body, options,
+        )),
+        #[cfg(feature = "alb")]
+        Source::Alb => Ok(lambda_gateway_alb::encode_response(parts, body, options)),
+        other => Err(Error::SourceDisabled {
+            event_source: other,
+        }),
+    }
+}
+
+/// A generic 500 in the source's format: no internal detail reaches the client.
+fn internal_error(source: Source, options: EncodeOptions<'_>) -> Vec<u8> {
+    let mut response = Response::new(());
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    let (parts, ()) = response.into_parts();
+    // The source was parsed, so its feature is enabled and encoding cannot fail.
+    encode(source, &parts, b"Internal Server Error", options).unwrap_or_default()
+}

@@ -1,0 +1,67 @@
+//! Run any [`tower`] HTTP service — an axum `Router`, a `tower::service_fn`, ... — on AWS Lambda
+//! behind every HTTP front door: API Gateway REST APIs, HTTP APIs, Function URLs and Application
+//! Load Balancers. One line to start, no handler rewrite; each event's source is detected.
+//!
+//! ```no_run
+//! use lambda_gateway::Body;
+//! use tower::service_fn;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), lambda_gateway::BoxError> {
+//!     let app = service_fn(|req: http::Request<Body>| async move {
+//!         let text = format!("you asked for {}", req.uri().path());
+//!         Ok::<_, std::convert::Infallible>(http::Response::new(Body::from(text)))
+//!     });
+//!     lambda_gateway::run(app).await
+//! }
+//! ```
+//!
+//! The service sees the request as a plain server would: origin-form URI (path and query,
+//! percent-encoded), every header value in order, the exact body bytes. The gateway's view of the
+//! request — source, request id, source IP, stage, and the full typed event on demand — is in the
+//! [`RequestContext`] extension.
+//!
+//! # Feature flags
+//!
+//! | Name | Description | Default |
+//! |---|---|---|
+//! | `apigw_rest` | API Gateway REST API and HTTP API payload 1.0 events | yes |
+//! | `apigw_http` | API Gateway HTTP API payload 2.0 and Function URL events | yes |
+//! | `alb` | Application Load Balancer events, both header modes | yes |
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod detect;
+mod gateway;
+mod runtime;
+mod typed;
+
+pub use gateway::Gateway;
+pub use lambda_gateway_core::{BinaryPolicy, Body, BoxError, Error, RequestContext, Source};
+pub use typed::{RequestContextExt, TypedEvent};
+
+#[cfg(feature = "alb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
+pub use lambda_gateway_alb as alb;
+#[cfg(feature = "apigw_http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "apigw_http")))]
+pub use lambda_gateway_apigw_http as apigw_http;
+#[cfg(feature = "apigw_rest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "apigw_rest")))]
+pub use lambda_gateway_apigw_rest as apigw_rest;
+
+use http::{Request, Response};
+use tower::Service;
+
+/// Serves `service` on Lambda, detecting each event's source: `Gateway::new(service).run()`.
+pub async fn run<S, B>(service: S) -> Result<(), BoxError>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    Gateway::new(service).run().await
+}

@@ -1,0 +1,108 @@
+//! Running a [`Gateway`] on the Lambda Runtime API through `lambda_runtime`.
+
+use std::{env, fmt, sync::Arc};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use lambda_gateway_core::{Body, BoxError, Error};
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use tower::Service;
+
+use crate::Gateway;
+
+/// The event exactly as the Runtime API delivered it.
+struct RawEvent(Bytes);
+
+impl<'de> Deserialize<'de> for RawEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        Ok(Self(Bytes::from(String::from(Box::<str>::from(raw)))))
+    }
+}
+
+/// An invocation error reported to Lambda, `errorType` naming the kind
+/// (`lambda_gateway::InvalidEvent`).
+struct InvocationError(Error);
+
+impl fmt::Debug for InvocationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl From<InvocationError> for Diagnostic {
+    fn from(error: InvocationError) -> Self {
+        Diagnostic {
+            error_type: error.0.kind().to_owned(),
+            error_message: error.0.to_string(),
+        }
+    }
+}
+
+/// The Lambda environment `lambda_runtime` needs (it panics without it): checked up front so a
+/// missing variable is an error that names it.
+fn check_environment() -> Result<(), BoxError> {
+    for name in [
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+    ] {
+        if env::var_os(name).is_none() {
+            return Err(format!(
+                "environment variable {name} is not set; expected the Lambda execution environment"
+            )
+            .into());
+        }
+    }
+    let memory = env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
+    if memory.parse::<i32>().is_err() {
+        return Err(format!(
+            "environment variable AWS_LAMBDA_FUNCTION_MEMORY_SIZE is {memory:?}; expected a whole number of megabytes"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+impl<S, B> Gateway<S>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    /// Serves events from the Lambda Runtime API until the process is stopped.
+    ///
+    /// Fails at start when the Lambda environment (`AWS_LAMBDA_RUNTIME_API` and the function
+    /// variables) is missing.
+    pub async fn run(self) -> Result<(), BoxError> {
+        check_environment()?;
+        let gateway = Arc::new(self);
+        let handler = service_fn(move |event: LambdaEvent<RawEvent>| {
+            let gateway = Arc::clone(&gateway);
+            async move {
+                let response = gateway
+                    .handle(event.payload.0, Some(&event.context.request_id))
+                    .await
+                    .map_err(|error| {
+                        tracing::warn!(%error, error_type = error.kind(), "invocation failed");
+                        InvocationError(error)
+                    })?;
+                raw_json(response).map_err(InvocationError)
+            }
+        });
+        lambda_runtime::run(handler).await
+    }
+}
+
+/// Hands the already-encoded response event to `lambda_runtime`, which serializes it as is.
+fn raw_json(json: Vec<u8>) -> Result<Box<RawValue>, Error> {
+    let invalid = |reason: String| Error::ResponseBody(reason.into());
+    let text = String::from_utf8(json)
+        .map_err(|e| invalid(format!("response event is not UTF-8: {e}")))?;
+    RawValue::from_string(text).map_err(|e| invalid(format!("response event is not JSON: {e}")))
+}

@@ -1,0 +1,137 @@
+//! The echo contract, driven by outside tools: keep its behaviour exactly.
+//!
+//! For every request it answers 200, `content-type: application/json`, body
+//! `{"method", "uri", "path", "query", "headers": [[name, value], ...], "body_base64", "source",
+//! "context": {"request_id", "source_ip", "stage"}}`:
+//! - `uri` is the full URI string the service saw (origin form: path and query), `path` the URI
+//!   path still percent-encoded, `query` the URI query or `null`;
+//! - `headers` lists every value in order (grouped by name, as `http::HeaderMap` keeps them);
+//!   values that are not UTF-8 are read as ISO-8859-1;
+//! - `source` is `apigw_rest`, `apigw_http` or `alb`; `context` comes from the gateway's
+//!   `RequestContext` (`null` where the source has no such field; ALB's `request_id` is the Lambda
+//!   invocation's id).
+//!
+//! Switches, by request header:
+//! - `x-echo-response: {"status": N, "headers": [[name, value], ...], "body_base64": "..."}` —
+//!   answer exactly that (a value that is not such JSON answers 400 saying why);
+//! - `x-echo-error` — the service returns `Err` (the adapter answers 500);
+//! - `x-echo-panic` — the handler panics (the adapter answers 500 and serves the next event).
+//!
+//! Offline: `cargo run --example echo -- --event FILE` prints the response event.
+
+#[path = "../replay.rs"]
+mod replay;
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE};
+use lambda_gateway::{Body, BoxError, Gateway, RequestContext};
+use serde_json::{Value, json};
+use tower::service_fn;
+
+fn text(value: &HeaderValue) -> Cow<'_, str> {
+    match std::str::from_utf8(value.as_bytes()) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(value.as_bytes().iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
+    if request.headers().contains_key("x-echo-panic") {
+        #[allow(clippy::panic, reason = "the x-echo-panic switch is part of the echo contract")]
+        panic!("x-echo-panic: the echo handler panics on request");
+    }
+    if request.headers().contains_key("x-echo-error") {
+        return Err("x-echo-error: the echo service fails on request".into());
+    }
+    if let Some(spec) = request.headers().get("x-echo-response") {
+        return Ok(scripted(spec).unwrap_or_else(|reason| {
+            let mut response = Response::new(Body::from(format!("bad x-echo-response: {reason}")));
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            response
+        }));
+    }
+
+    let context = request.extensions().get::<RequestContext>();
+    let headers: Vec<Value> = request
+        .headers()
+        .iter()
+        .map(|(name, value)| json!([name.as_str(), text(value)]))
+        .collect();
+    let body = json!({
+        "method": request.method().as_str(),
+        "uri": request.uri().to_string(),
+        "path": request.uri().path(),
+        "query": request.uri().query(),
+        "headers": headers,
+        "body_base64": STANDARD.encode(request.body().as_bytes()),
+        "source": context.map(|c| c.source().as_str()),
+        "context": {
+            "request_id": context.and_then(RequestContext::request_id),
+            "source_ip": context.and_then(RequestContext::source_ip),
+            "stage": context.and_then(RequestContext::stage),
+        },
+    });
+    let mut response = Response::new(Body::from(body.to_string()));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// The response an `x-echo-response` header asks for.
+fn scripted(spec: &HeaderValue) -> Result<Response<Body>, String> {
+    let spec: Value =
+        serde_json::from_slice(spec.as_bytes()).map_err(|e| format!("not JSON: {e}"))?;
+    let status = spec
+        .get("status")
+        .and_then(Value::as_u64)
+        .ok_or("expected a numeric \"status\"")?;
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or("\"status\" is not an HTTP status")?;
+    let body = match spec.get("body_base64").and_then(Value::as_str) {
+        Some(b64) => STANDARD
+            .decode(b64)
+            .map_err(|e| format!("\"body_base64\" is not base64: {e}"))?,
+        None => Vec::new(),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    for pair in spec
+        .get("headers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let (Some(name), Some(value)) = (
+            pair.get(0).and_then(Value::as_str),
+            pair.get(1).and_then(Value::as_str),
+        ) else {
+            return Err("expected \"headers\" as [[name, value], ...]".into());
+        };
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name:?}"))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+        response.headers_mut().append(name, value);
+    }
+    Ok(response)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let app = service_fn(echo);
+    if let Some(path) = replay::event_file() {
+        let gateway = Gateway::new(app);
+        return replay::replay(path, |event| async move {
+            gateway.invoke_bytes(Bytes::from(event)).await
+        })
+        .await;
+    }
+    lambda_gateway::run(app).await
+}

@@ -1,0 +1,1 @@
+//! Examples live under `hello/` and `echo/`; this library is empty.
