@@ -39,9 +39,9 @@ fn text(value: &HeaderValue) -> Cow<'_, str> {
     }
 }
 
+#[allow(clippy::panic, reason = "the x-echo-panic switch is part of the echo contract")]
 async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
     if request.headers().contains_key("x-echo-panic") {
-        #[allow(clippy::panic, reason = "the x-echo-panic switch is part of the echo contract")]
         panic!("x-echo-panic: the echo handler panics on request");
     }
     if request.headers().contains_key("x-echo-error") {
