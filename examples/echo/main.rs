@@ -39,7 +39,10 @@ fn text(value: &HeaderValue) -> Cow<'_, str> {
     }
 }
 
-#[allow(clippy::panic, reason = "the x-echo-panic switch is part of the echo contract")]
+#[allow(
+    clippy::panic,
+    reason = "the x-echo-panic switch is part of the echo contract"
+)]
 async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
     if request.headers().contains_key("x-echo-panic") {
         panic!("x-echo-panic: the echo handler panics on request");
@@ -125,6 +128,11 @@ fn scripted(spec: &HeaderValue) -> Result<Response<Body>, String> {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .init();
     let app = service_fn(echo);
     if let Some(path) = replay::event_file() {
         let gateway = Gateway::new(app);

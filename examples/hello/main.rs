@@ -68,6 +68,11 @@ fn form_values(request: &Request<Body>) -> Vec<(String, String)> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_gateway::BoxError> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .init();
     let app = service_fn(hello);
     if let Some(path) = replay::event_file() {
         let gateway = Gateway::new(app);

@@ -141,6 +141,11 @@ pub fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     out.truncate(start + written);
 }
 
+/// The base64 encoding of `bytes`.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    BASE64.encode(bytes)
+}
+
 /// A header value as text: UTF-8 when its bytes are valid UTF-8, otherwise each byte read as
 /// ISO-8859-1 (how HTTP historically defines `obs-text`), so nothing is dropped or replaced.
 pub fn header_value_text(value: &http::HeaderValue) -> Cow<'_, str> {

@@ -41,6 +41,8 @@ pub struct Gateway<S> {
     pub(crate) service: S,
     source: Option<Source>,
     binary: BinaryPolicy,
+    #[cfg(feature = "local")]
+    pub(crate) local: crate::local::LocalOptions,
 }
 
 impl<S> fmt::Debug for Gateway<S> {
@@ -59,7 +61,43 @@ impl<S> Gateway<S> {
             service,
             source: None,
             binary: BinaryPolicy::default(),
+            #[cfg(feature = "local")]
+            local: crate::local::LocalOptions::default(),
         }
+    }
+
+    /// The source forced with [`source`](Self::source), if any.
+    #[cfg_attr(not(feature = "local"), allow(dead_code))]
+    pub(crate) fn forced_source(&self) -> Option<Source> {
+        self.source
+    }
+
+    /// Off Lambda: the address the local server listens on (default `127.0.0.1:$PORT`, `PORT`
+    /// defaulting to 3000). Takes precedence over `PORT`.
+    #[cfg(feature = "local")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+    pub fn local_addr(mut self, addr: std::net::SocketAddr) -> Self {
+        self.local.addr = Some(addr);
+        self
+    }
+
+    /// Off Lambda: the front door the local server emulates. Takes precedence over
+    /// `LAMBDA_GATEWAY_SOURCE`; without either, a source forced with
+    /// [`source`](Self::source) is emulated, else an HTTP API (payload 2.0).
+    #[cfg(feature = "local")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+    pub fn local_source(mut self, source: crate::LocalSource) -> Self {
+        self.local.source = Some(source);
+        self
+    }
+
+    /// Off Lambda: write every synthesized event to `dir/<n>-<method>-<path>.json`, ready to
+    /// replay. Takes precedence over `LAMBDA_GATEWAY_CAPTURE`.
+    #[cfg(feature = "local")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+    pub fn capture_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.local.capture = Some(dir.into());
+        self
     }
 
     /// Accepts only events of this source, without detection. An event of another shape is then
@@ -118,15 +156,17 @@ where
 
     /// Like [`invoke`](Self::invoke), taking ownership of the event without copying it.
     pub async fn invoke_bytes(&self, event: Bytes) -> Result<Vec<u8>, Error> {
-        self.handle(event, None).await
+        self.handle(event, None, None).await
     }
 
     /// Converts, calls, encodes; `lambda_request_id` fills the context's request id for sources
-    /// whose events carry none.
+    /// whose events carry none; `service_time`, when given, receives the time spent in the
+    /// service.
     pub(crate) async fn handle(
         &self,
         event: Bytes,
         lambda_request_id: Option<&str>,
+        service_time: Option<&mut std::time::Duration>,
     ) -> Result<Vec<u8>, Error> {
         let (mut request, source) = self.parse(event)?;
         let mut multi_value = false;
@@ -140,6 +180,7 @@ where
         };
 
         let service = self.service.clone();
+        let started = service_time.is_some().then(std::time::Instant::now);
         let outcome = catch_panic(async move {
             let response = service
                 .oneshot(request)
@@ -153,6 +194,9 @@ where
             Ok::<_, (&str, BoxError)>((parts, body.to_bytes()))
         })
         .await;
+        if let (Some(started), Some(service_time)) = (started, service_time) {
+            *service_time = started.elapsed();
+        }
         match outcome {
             Ok(Ok((parts, body))) => encode(source, &parts, &body, options),
             Ok(Err((what, error))) => {

@@ -28,17 +28,24 @@
 //! | `apigw_rest` | API Gateway REST API and HTTP API payload 1.0 events | yes |
 //! | `apigw_http` | API Gateway HTTP API payload 2.0 and Function URL events | yes |
 //! | `alb` | Application Load Balancer events, both header modes | yes |
+//! | `local` | off Lambda, `run()` serves the app on `http://127.0.0.1:3000` through the same conversion | yes |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod detect;
 mod gateway;
+#[cfg(feature = "local")]
+mod local;
 mod runtime;
 mod typed;
 
 pub use gateway::Gateway;
 pub use lambda_gateway_core::{BinaryPolicy, Body, BoxError, Error, RequestContext, Source};
 pub use typed::{RequestContextExt, TypedEvent};
+
+#[cfg(feature = "local")]
+#[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+pub use local::{LocalSource, UnknownLocalSource};
 
 #[cfg(feature = "alb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alb")))]

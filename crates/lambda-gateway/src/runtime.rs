@@ -77,16 +77,25 @@ where
 {
     /// Serves events from the Lambda Runtime API until the process is stopped.
     ///
-    /// Fails at start when the Lambda environment (`AWS_LAMBDA_RUNTIME_API` and the function
-    /// variables) is missing.
+    /// Off Lambda — `AWS_LAMBDA_RUNTIME_API` unset — it serves the app on a local HTTP server
+    /// instead (the `local` feature, on by default; see [`serve_local`](Self::serve_local)).
+    /// On Lambda it fails at start when a function variable is missing.
     pub async fn run(self) -> Result<(), BoxError> {
+        if env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+            #[cfg(feature = "local")]
+            return self.run_local().await;
+            #[cfg(not(feature = "local"))]
+            return Err("AWS_LAMBDA_RUNTIME_API is not set, so this is not the Lambda execution environment; \
+                        enable lambda-gateway's `local` feature to serve on a local HTTP server instead"
+                .into());
+        }
         check_environment()?;
         let gateway = Arc::new(self);
         let handler = service_fn(move |event: LambdaEvent<RawEvent>| {
             let gateway = Arc::clone(&gateway);
             async move {
                 let response = gateway
-                    .handle(event.payload.0, Some(&event.context.request_id))
+                    .handle(event.payload.0, Some(&event.context.request_id), None)
                     .await
                     .map_err(|error| {
                         tracing::warn!(%error, error_type = error.kind(), "invocation failed");

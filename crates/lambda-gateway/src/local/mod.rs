@@ -1,0 +1,407 @@
+//! Off Lambda: a local HTTP server that sends every request through the Lambda path.
+//!
+//! Each request is turned into the event the emulated front door would send, serialized to JSON,
+//! handed to the very code that handles events on Lambda, and the response event is delivered
+//! the way that front door would deliver it — so gateway quirks show up locally, not after
+//! deploying.
+
+mod deliver;
+mod emulate;
+
+use std::{
+    convert::Infallible,
+    env, fmt,
+    future::Future,
+    net::{Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use lambda_gateway_core::{Body, BoxError};
+use tokio::net::TcpListener;
+use tower::Service;
+
+use crate::Gateway;
+
+/// Which front door the local server emulates.
+///
+/// Set with [`Gateway::local_source`] or `LAMBDA_GATEWAY_SOURCE`
+/// (`apigw_rest`, `apigw_http`, `function_url`, `alb`, `alb_multi`); the default is
+/// [`LocalSource::ApiGatewayHttp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LocalSource {
+    /// A REST API proxy integration, stage `local`: decoded `path`, multi-value maps.
+    ApiGatewayRest,
+    /// An HTTP API with payload 2.0, stage `$default`.
+    #[default]
+    ApiGatewayHttp,
+    /// A Lambda Function URL.
+    FunctionUrl,
+    /// An ALB target group with multi-value headers off.
+    Alb,
+    /// An ALB target group with multi-value headers on.
+    AlbMultiValue,
+}
+
+impl LocalSource {
+    /// The `LAMBDA_GATEWAY_SOURCE` name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiGatewayRest => "apigw_rest",
+            Self::ApiGatewayHttp => "apigw_http",
+            Self::FunctionUrl => "function_url",
+            Self::Alb => "alb",
+            Self::AlbMultiValue => "alb_multi",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Self::ApiGatewayRest => "an API Gateway REST API (stage `local`)",
+            Self::ApiGatewayHttp => "an API Gateway HTTP API (payload 2.0, stage `$default`)",
+            Self::FunctionUrl => "a Lambda Function URL",
+            Self::Alb => "an ALB target group (single-value headers)",
+            Self::AlbMultiValue => "an ALB target group (multi-value headers)",
+        }
+    }
+
+    fn limit_name(self) -> &'static str {
+        match self {
+            Self::Alb | Self::AlbMultiValue => "ALB Lambda target",
+            _ => "Lambda synchronous invocation",
+        }
+    }
+
+    fn request_body_limit(self) -> usize {
+        match self {
+            Self::Alb | Self::AlbMultiValue => deliver::ALB_LIMIT,
+            _ => deliver::LAMBDA_PAYLOAD_LIMIT,
+        }
+    }
+
+    fn from_source(source: lambda_gateway_core::Source) -> Self {
+        match source {
+            lambda_gateway_core::Source::ApiGatewayRest => Self::ApiGatewayRest,
+            lambda_gateway_core::Source::Alb => Self::Alb,
+            _ => Self::ApiGatewayHttp,
+        }
+    }
+}
+
+impl fmt::Display for LocalSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown `LAMBDA_GATEWAY_SOURCE` value.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown local source {found:?}; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi"
+)]
+pub struct UnknownLocalSource {
+    found: String,
+}
+
+impl FromStr for LocalSource {
+    type Err = UnknownLocalSource;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim() {
+            "apigw_rest" => Self::ApiGatewayRest,
+            "apigw_http" => Self::ApiGatewayHttp,
+            "function_url" => Self::FunctionUrl,
+            "alb" => Self::Alb,
+            "alb_multi" => Self::AlbMultiValue,
+            other => {
+                return Err(UnknownLocalSource {
+                    found: other.to_owned(),
+                });
+            }
+        })
+    }
+}
+
+/// Local-server settings of a [`Gateway`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LocalOptions {
+    pub(crate) addr: Option<SocketAddr>,
+    pub(crate) source: Option<LocalSource>,
+    pub(crate) capture: Option<PathBuf>,
+}
+
+struct LocalState<S> {
+    gateway: Gateway<S>,
+    source: LocalSource,
+    capture: Option<PathBuf>,
+    counter: AtomicU64,
+}
+
+impl<S, B> Gateway<S>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    /// Serves on `listener` until `shutdown` completes, then lets open requests finish.
+    ///
+    /// [`run`](Self::run) calls this off Lambda with a loopback listener on `PORT` (default 3000)
+    /// and Ctrl-C / SIGTERM as `shutdown`; call it directly to choose both (tests bind port 0).
+    pub async fn serve_local(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), BoxError> {
+        let source = self.resolve_local_source()?;
+        let capture = match self.local.capture.clone() {
+            Some(dir) => Some(dir),
+            None => env::var_os("LAMBDA_GATEWAY_CAPTURE").map(PathBuf::from),
+        };
+        if let Some(dir) = &capture {
+            tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                format!("cannot create the capture directory {}: {e}", dir.display())
+            })?;
+        }
+        let state = Arc::new(LocalState {
+            gateway: self,
+            source,
+            capture,
+            counter: AtomicU64::new(0),
+        });
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, peer) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(error) => {
+                            tracing::warn!(%error, "accepting a connection failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let state = Arc::clone(&state);
+                    let service = hyper::service::service_fn(move |request| {
+                        let state = Arc::clone(&state);
+                        async move { Ok::<_, Infallible>(state.serve(request, peer).await) }
+                    });
+                    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        if let Err(error) = connection.await {
+                            tracing::debug!(%error, "connection closed with an error");
+                        }
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("open connections did not finish within 10 s of shutdown");
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn run_local(self) -> Result<(), BoxError> {
+        let source = self.resolve_local_source()?;
+        let addr = match self.local.addr {
+            Some(addr) => addr,
+            None => {
+                let port = match env::var("PORT") {
+                    Ok(port) => port.trim().parse::<u16>().map_err(|_| {
+                        format!("PORT is {port:?}; expected a port number from 0 to 65535")
+                    })?,
+                    Err(_) => 3000,
+                };
+                SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+            }
+        };
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let bound = listener.local_addr()?;
+        eprintln!(
+            "lambda-gateway: AWS_LAMBDA_RUNTIME_API is not set, so serving locally on http://{bound} as {} \
+             (LAMBDA_GATEWAY_SOURCE={source}); Ctrl-C stops",
+            source.description()
+        );
+        self.serve_local(listener, shutdown_signal()).await
+    }
+
+    fn resolve_local_source(&self) -> Result<LocalSource, BoxError> {
+        if let Some(source) = self.local.source {
+            return Ok(source);
+        }
+        if let Ok(name) = env::var("LAMBDA_GATEWAY_SOURCE") {
+            return Ok(name.parse::<LocalSource>()?);
+        }
+        Ok(self
+            .forced_source()
+            .map_or_else(LocalSource::default, LocalSource::from_source))
+    }
+}
+
+impl<S, B> LocalState<S>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    async fn serve(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let (parts, body) = request.into_parts();
+        let limit = self.source.request_body_limit();
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let request_id = format!("local-{n:08}");
+        let mut service_time = Duration::ZERO;
+
+        let response = match Limited::new(body, limit).collect().await {
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is over the {} limit of {limit} bytes",
+                    self.source.limit_name()
+                ),
+            ),
+            Err(error) => failure(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body failed: {error}"),
+            ),
+            Ok(body) => {
+                let event =
+                    emulate::event(self.source, &parts, &body.to_bytes(), peer, &request_id);
+                if event.len() > deliver::LAMBDA_PAYLOAD_LIMIT {
+                    failure(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!(
+                            "the request event is {} bytes, over the Lambda synchronous invocation limit of {} bytes",
+                            event.len(),
+                            deliver::LAMBDA_PAYLOAD_LIMIT
+                        ),
+                    )
+                } else {
+                    self.capture(n, &parts, &event).await;
+                    let handled = self
+                        .gateway
+                        .handle(
+                            Bytes::from(event),
+                            Some(&request_id),
+                            Some(&mut service_time),
+                        )
+                        .await;
+                    match handled {
+                        Ok(json) => deliver::response(self.source, &json)
+                            .map(|response| response.map(Full::new))
+                            .unwrap_or_else(|reason| failure(StatusCode::BAD_GATEWAY, reason)),
+                        Err(error) => failure(
+                            StatusCode::BAD_GATEWAY,
+                            format!("the invocation failed ({}): {error}", error.kind()),
+                        ),
+                    }
+                }
+            }
+        };
+        let adapter = started.elapsed().saturating_sub(service_time);
+        tracing::info!(
+            target: "lambda_gateway::local",
+            method = %parts.method,
+            path = parts.uri.path(),
+            status = response.status().as_u16(),
+            adapter_us = adapter.as_micros() as u64,
+            service_us = service_time.as_micros() as u64,
+            "{} {} {}",
+            parts.method,
+            parts.uri,
+            response.status().as_u16()
+        );
+        response
+    }
+
+    async fn capture(&self, n: u64, parts: &http::request::Parts, event: &[u8]) {
+        let Some(dir) = &self.capture else { return };
+        let path: String = parts
+            .uri
+            .path()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(80)
+            .collect();
+        let path = path.trim_matches('_');
+        let name = format!(
+            "{n:04}-{}-{}.json",
+            parts.method,
+            if path.is_empty() { "root" } else { path }
+        );
+        if let Err(error) = tokio::fs::write(dir.join(&name), event).await {
+            tracing::warn!(%error, file = %name, "capturing the event failed");
+        }
+    }
+}
+
+/// A plain-text error answer, logged: what a front door answers when the invocation fails.
+fn failure(status: StatusCode, reason: String) -> Response<Full<Bytes>> {
+    tracing::error!(target: "lambda_gateway::local", status = status.as_u16(), "{reason}");
+    let mut response = Response::new(Full::new(Bytes::from(format!(
+        "lambda-gateway (local): {reason}\n"
+    ))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    eprintln!("lambda-gateway: shutting down");
+}
