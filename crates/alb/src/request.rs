@@ -1,7 +1,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, Request};
 use lambda_gateway_core::{
-    Body, Error, RequestContext, Source,
+    Body, Error, RequestContext, SharedStr, Source,
     encoding::{push_raw_path, push_raw_query},
     event::{EventView, Pairs},
     request::{append_header, build_request, decode_body, parse_method},
@@ -22,30 +22,36 @@ const SOURCE: Source = Source::Alb;
 /// - body base64-decoded when `isBase64Encoded`;
 /// - the context's source IP is the right-most `X-Forwarded-For` entry — the one ALB appended —
 ///   and the request id is left for the facade to fill with the Lambda invocation's id.
+///
+/// `event` must be the view parsed from `raw_event` (values are zero-copy slices of it).
 pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
-    let method = parse_method(SOURCE, "httpMethod", event.http_method.as_deref())?;
-    let path = event.path.as_deref().ok_or_else(|| {
-        Error::invalid_event(SOURCE, "path", "missing; expected the request path")
-    })?;
+    let method = parse_method(SOURCE, "httpMethod", event.http_method.as_ref())?;
+    let path = event
+        .path
+        .as_ref()
+        .map(|path| path.as_bytes())
+        .ok_or_else(|| {
+            Error::invalid_event(SOURCE, "path", "missing; expected the request path")
+        })?;
 
     let query = event
         .multi_value_query_string_parameters
         .as_ref()
         .or(event.query_string_parameters.as_ref());
-    let mut uri = String::with_capacity(path.len() + 1 + query.map_or(0, |q| q.len() * 16));
-    if !path.starts_with('/') {
-        uri.push('/');
+    let mut uri = Vec::with_capacity(path.len() + 1 + query.map_or(0, |q| q.len() * 16));
+    if !path.starts_with(b"/") {
+        uri.push(b'/');
     }
     push_raw_path(&mut uri, path);
     if let Some(query) = query.filter(|q| !q.is_empty()) {
-        uri.push('?');
+        uri.push(b'?');
         for (i, (key, value)) in query.iter().enumerate() {
             if i > 0 {
-                uri.push('&');
+                uri.push(b'&');
             }
-            push_raw_query(&mut uri, key);
-            uri.push('=');
-            push_raw_query(&mut uri, value);
+            push_raw_query(&mut uri, key.as_bytes());
+            uri.push(b'=');
+            push_raw_query(&mut uri, value.as_bytes());
         }
     }
 
@@ -55,14 +61,11 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     };
     let mut headers = HeaderMap::with_capacity(pairs.map_or(0, Pairs::len));
     for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
-        append_header(&mut headers, SOURCE, field, name, value)?;
+        append_header(&mut headers, SOURCE, field, &raw_event, name, value)?;
     }
 
-    let body = decode_body(
-        SOURCE,
-        event.body.as_ref(),
-        event.is_base64_encoded.unwrap_or(false),
-    )?;
+    let is_base64 = event.is_base64_encoded.unwrap_or(false);
+    let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
 
     let source_ip = headers
         .get_all("x-forwarded-for")
@@ -72,7 +75,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .and_then(|list| list.rsplit(',').next())
         .map(str::trim)
         .filter(|ip| !ip.is_empty())
-        .map(str::to_owned);
+        .map(|ip| SharedStr::from(ip.to_owned()));
     let multi_value =
         event.multi_value_headers.is_some() || event.multi_value_query_string_parameters.is_some();
     let request_context = RequestContext::new(SOURCE, raw_event)

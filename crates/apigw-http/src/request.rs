@@ -4,7 +4,7 @@ use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
     encoding::{push_query_component, push_raw_path, push_raw_query},
     event::{EventView, Pairs},
-    request::{append_header, build_request, decode_body, default_host, parse_method},
+    request::{append_header, build_request, decode_body, default_host, parse_method, shared_text},
 };
 
 use crate::TypedEvent;
@@ -15,43 +15,46 @@ const SOURCE: Source = Source::ApiGatewayHttp;
 ///
 /// - method from `requestContext.http.method`;
 /// - path from `rawPath` as it is (`%2F` stays `%2F`; a named stage stays as its prefix), escaping
-///   only bytes that cannot stand in a URI path (a literal space, `?`, `#`, non-ASCII);
-///   `requestContext.http.path` if `rawPath` is missing;
+///   only bytes that cannot stand in a URI path (a literal space, `?`, `#`, non-ASCII, a `%` that
+///   starts no escape); `requestContext.http.path` if `rawPath` is missing;
 /// - query from `rawQueryString` verbatim, escaping only bytes invalid in a URI; rebuilt from
 ///   `queryStringParameters` only when `rawQueryString` is missing;
 /// - headers from `headers` (one value per name, as the gateway comma-joined them); `cookies`
 ///   become one `cookie` header joined with `"; "`; `host` defaults to
 ///   `requestContext.domainName`;
 /// - body base64-decoded when `isBase64Encoded`.
+///
+/// `event` must be the view parsed from `raw_event` (values are zero-copy slices of it).
 pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
     let context = event.request_context.as_ref();
     let http = context.and_then(|c| c.http.as_ref());
     let method = parse_method(
         SOURCE,
         "requestContext.http.method",
-        http.and_then(|h| h.method.as_deref()),
+        http.and_then(|h| h.method.as_ref()),
     )?;
     let path = event
         .raw_path
-        .as_deref()
-        .or_else(|| http.and_then(|h| h.path.as_deref()))
+        .as_ref()
+        .or_else(|| http.and_then(|h| h.path.as_ref()))
+        .map(|path| path.as_bytes())
         .ok_or_else(|| {
             Error::invalid_event(SOURCE, "rawPath", "missing; expected the request path")
         })?;
 
-    let raw_query = event.raw_query_string.as_deref();
-    let mut uri = String::with_capacity(path.len() + 1 + raw_query.map_or(0, str::len));
-    if !path.starts_with('/') {
-        uri.push('/');
+    let raw_query = event.raw_query_string.as_ref().map(|q| q.as_bytes());
+    let mut uri = Vec::with_capacity(path.len() + 1 + raw_query.map_or(0, <[u8]>::len));
+    if !path.starts_with(b"/") {
+        uri.push(b'/');
     }
     push_raw_path(&mut uri, path);
     match (raw_query, &event.query_string_parameters) {
         (Some(query), _) if !query.is_empty() => {
-            uri.push('?');
+            uri.push(b'?');
             push_raw_query(&mut uri, query);
         }
         (None, Some(params)) if !params.is_empty() => {
-            uri.push('?');
+            uri.push(b'?');
             push_params(&mut uri, params);
         }
         _ => {}
@@ -60,16 +63,17 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     let pairs = event.headers.as_ref();
     let mut headers = HeaderMap::with_capacity(pairs.map_or(0, Pairs::len) + 1);
     for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
-        append_header(&mut headers, SOURCE, "headers", name, value)?;
+        append_header(&mut headers, SOURCE, "headers", &raw_event, name, value)?;
     }
     if let Some(cookies) = event.cookies.as_ref().filter(|c| !c.0.is_empty()) {
-        let joined = cookies
-            .0
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let value = HeaderValue::from_str(&joined).map_err(|_| {
+        let mut joined = Vec::with_capacity(cookies.0.iter().map(|c| c.as_bytes().len() + 2).sum());
+        for (i, cookie) in cookies.0.iter().enumerate() {
+            if i > 0 {
+                joined.extend_from_slice(b"; ");
+            }
+            joined.extend_from_slice(cookie.as_bytes());
+        }
+        let value = HeaderValue::from_maybe_shared(Bytes::from(joined)).map_err(|_| {
             Error::invalid_event(
                 SOURCE,
                 "cookies",
@@ -78,33 +82,38 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         })?;
         headers.append(COOKIE, value);
     }
-    let domain_name = context.and_then(|c| c.domain_name.as_deref());
-    default_host(&mut headers, domain_name);
+    let domain_name = shared_text(&raw_event, context.and_then(|c| c.domain_name.as_ref()));
+    default_host(&mut headers, domain_name.as_ref());
 
-    let body = decode_body(
-        SOURCE,
-        event.body.as_ref(),
-        event.is_base64_encoded.unwrap_or(false),
-    )?;
+    let is_base64 = event.is_base64_encoded.unwrap_or(false);
+    let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
 
-    let owned = |s: Option<&str>| s.map(str::to_owned);
-    let request_context = RequestContext::new(SOURCE, raw_event)
-        .with_request_id(owned(context.and_then(|c| c.request_id.as_deref())))
-        .with_source_ip(owned(http.and_then(|h| h.source_ip.as_deref())))
-        .with_stage(owned(context.and_then(|c| c.stage.as_deref())))
-        .with_domain_name(owned(domain_name));
+    let request_context = RequestContext::new(SOURCE, raw_event.clone())
+        .with_request_id(shared_text(
+            &raw_event,
+            context.and_then(|c| c.request_id.as_ref()),
+        ))
+        .with_source_ip(shared_text(
+            &raw_event,
+            http.and_then(|h| h.source_ip.as_ref()),
+        ))
+        .with_stage(shared_text(
+            &raw_event,
+            context.and_then(|c| c.stage.as_ref()),
+        ))
+        .with_domain_name(domain_name);
     build_request(SOURCE, method, uri, headers, body, request_context)
 }
 
 /// `k=v&k=v...` from the (decoded) `queryStringParameters`.
-fn push_params(uri: &mut String, params: &Pairs<'_>) {
+fn push_params(uri: &mut Vec<u8>, params: &Pairs<'_>) {
     for (i, (key, value)) in params.iter().enumerate() {
         if i > 0 {
-            uri.push('&');
+            uri.push(b'&');
         }
-        push_query_component(uri, key);
-        uri.push('=');
-        push_query_component(uri, value);
+        push_query_component(uri, key.as_bytes());
+        uri.push(b'=');
+        push_query_component(uri, value.as_bytes());
     }
 }
 

@@ -4,7 +4,7 @@ use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
     encoding::{push_decoded_path, push_query_component},
     event::{EventView, Pairs},
-    request::{append_header, build_request, decode_body, default_host, parse_method},
+    request::{append_header, build_request, decode_body, default_host, parse_method, shared_text},
 };
 
 use crate::TypedEvent;
@@ -23,25 +23,31 @@ const SOURCE: Source = Source::ApiGatewayRest;
 ///   `requestContext.domainName`;
 /// - body base64-decoded when `isBase64Encoded`.
 ///
-/// `raw_event` is kept in the [`RequestContext`] for [`parse_typed_event`].
+/// `event` must be the view parsed from `raw_event`: header values, the body and the context's
+/// strings are zero-copy slices of it. `raw_event` is kept in the [`RequestContext`] for
+/// [`parse_typed_event`].
 pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
     let context = event.request_context.as_ref();
-    let method = parse_method(SOURCE, "httpMethod", event.http_method.as_deref())?;
-    let path = event.path.as_deref().ok_or_else(|| {
-        Error::invalid_event(SOURCE, "path", "missing; expected the request path")
-    })?;
+    let method = parse_method(SOURCE, "httpMethod", event.http_method.as_ref())?;
+    let path = event
+        .path
+        .as_ref()
+        .map(|path| path.as_bytes())
+        .ok_or_else(|| {
+            Error::invalid_event(SOURCE, "path", "missing; expected the request path")
+        })?;
 
     let query = event
         .multi_value_query_string_parameters
         .as_ref()
         .or(event.query_string_parameters.as_ref());
-    let mut uri = String::with_capacity(path.len() + 1 + query.map_or(0, |q| q.len() * 16));
-    if !path.starts_with('/') {
-        uri.push('/');
+    let mut uri = Vec::with_capacity(path.len() + 1 + query.map_or(0, |q| q.len() * 16));
+    if !path.starts_with(b"/") {
+        uri.push(b'/');
     }
     push_decoded_path(&mut uri, path);
     if let Some(query) = query.filter(|q| !q.is_empty()) {
-        uri.push('?');
+        uri.push(b'?');
         push_query(&mut uri, query);
     }
 
@@ -51,40 +57,41 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     };
     let mut headers = HeaderMap::with_capacity(pairs.map_or(0, Pairs::len));
     for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
-        append_header(&mut headers, SOURCE, field, name, value)?;
+        append_header(&mut headers, SOURCE, field, &raw_event, name, value)?;
     }
-    let domain_name = context.and_then(|c| c.domain_name.as_deref());
-    default_host(&mut headers, domain_name);
+    let domain_name = shared_text(&raw_event, context.and_then(|c| c.domain_name.as_ref()));
+    default_host(&mut headers, domain_name.as_ref());
 
-    let body = decode_body(
-        SOURCE,
-        event.body.as_ref(),
-        event.is_base64_encoded.unwrap_or(false),
-    )?;
+    let is_base64 = event.is_base64_encoded.unwrap_or(false);
+    let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
 
-    let owned = |s: Option<&str>| s.map(str::to_owned);
-    let request_context = RequestContext::new(SOURCE, raw_event)
-        .with_request_id(owned(context.and_then(|c| c.request_id.as_deref())))
-        .with_source_ip(owned(
-            context
-                .and_then(|c| c.identity.as_ref())
-                .and_then(|i| i.source_ip.as_deref()),
+    let source_ip = context
+        .and_then(|c| c.identity.as_ref())
+        .and_then(|i| i.source_ip.as_ref());
+    let request_context = RequestContext::new(SOURCE, raw_event.clone())
+        .with_request_id(shared_text(
+            &raw_event,
+            context.and_then(|c| c.request_id.as_ref()),
         ))
-        .with_stage(owned(context.and_then(|c| c.stage.as_deref())))
-        .with_domain_name(owned(domain_name))
+        .with_source_ip(shared_text(&raw_event, source_ip))
+        .with_stage(shared_text(
+            &raw_event,
+            context.and_then(|c| c.stage.as_ref()),
+        ))
+        .with_domain_name(domain_name)
         .with_multi_value(event.multi_value_headers.is_some());
     build_request(SOURCE, method, uri, headers, body, request_context)
 }
 
 /// `k=v&k=v...` from decoded pairs.
-fn push_query(uri: &mut String, query: &Pairs<'_>) {
+fn push_query(uri: &mut Vec<u8>, query: &Pairs<'_>) {
     for (i, (key, value)) in query.iter().enumerate() {
         if i > 0 {
-            uri.push('&');
+            uri.push(b'&');
         }
-        push_query_component(uri, key);
-        uri.push('=');
-        push_query_component(uri, value);
+        push_query_component(uri, key.as_bytes());
+        uri.push(b'=');
+        push_query_component(uri, value.as_bytes());
     }
 }
 

@@ -38,6 +38,48 @@ impl fmt::Display for Source {
     }
 }
 
+/// UTF-8 text that shares the event's buffer instead of copying it.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct SharedStr(Bytes);
+
+impl SharedStr {
+    /// Text from bytes, if they are UTF-8.
+    pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
+        std::str::from_utf8(&bytes)?;
+        Ok(Self(bytes))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Checked to be UTF-8 when built, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(text: String) -> Self {
+        Self(Bytes::from(text))
+    }
+}
+
+impl From<&'static str> for SharedStr {
+    fn from(text: &'static str) -> Self {
+        Self(Bytes::from_static(text.as_bytes()))
+    }
+}
+
 /// What the gateway said about a request, beyond the HTTP request itself.
 ///
 /// Inserted as a request extension on every converted request; read it with
@@ -48,10 +90,10 @@ impl fmt::Display for Source {
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     pub(crate) source: Source,
-    pub(crate) request_id: Option<String>,
-    pub(crate) source_ip: Option<String>,
-    pub(crate) stage: Option<String>,
-    pub(crate) domain_name: Option<String>,
+    pub(crate) request_id: Option<SharedStr>,
+    pub(crate) source_ip: Option<SharedStr>,
+    pub(crate) stage: Option<SharedStr>,
+    pub(crate) domain_name: Option<SharedStr>,
     pub(crate) multi_value: bool,
     pub(crate) raw_event: Bytes,
 }
@@ -71,25 +113,25 @@ impl RequestContext {
     }
 
     /// Sets the request id.
-    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+    pub fn with_request_id(mut self, request_id: Option<SharedStr>) -> Self {
         self.request_id = request_id;
         self
     }
 
     /// Sets the source IP.
-    pub fn with_source_ip(mut self, source_ip: Option<String>) -> Self {
+    pub fn with_source_ip(mut self, source_ip: Option<SharedStr>) -> Self {
         self.source_ip = source_ip;
         self
     }
 
     /// Sets the stage.
-    pub fn with_stage(mut self, stage: Option<String>) -> Self {
+    pub fn with_stage(mut self, stage: Option<SharedStr>) -> Self {
         self.stage = stage;
         self
     }
 
     /// Sets the domain name.
-    pub fn with_domain_name(mut self, domain_name: Option<String>) -> Self {
+    pub fn with_domain_name(mut self, domain_name: Option<SharedStr>) -> Self {
         self.domain_name = domain_name;
         self
     }
@@ -104,7 +146,7 @@ impl RequestContext {
     /// facade uses the Lambda invocation's id then).
     pub fn or_request_id(&mut self, request_id: impl FnOnce() -> Option<String>) {
         if self.request_id.is_none() {
-            self.request_id = request_id();
+            self.request_id = request_id().map(SharedStr::from);
         }
     }
 
@@ -116,22 +158,22 @@ impl RequestContext {
     /// The gateway's request id (`requestContext.requestId`); for ALB events, which have none,
     /// the Lambda invocation's request id when running on Lambda.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id.as_ref().map(SharedStr::as_str)
     }
 
     /// The client's IP address as the gateway saw it.
     pub fn source_ip(&self) -> Option<&str> {
-        self.source_ip.as_deref()
+        self.source_ip.as_ref().map(SharedStr::as_str)
     }
 
     /// The API Gateway stage (`prod`, `$default`); `None` for ALB.
     pub fn stage(&self) -> Option<&str> {
-        self.stage.as_deref()
+        self.stage.as_ref().map(SharedStr::as_str)
     }
 
     /// The domain name the client called (`requestContext.domainName`), when the event has one.
     pub fn domain_name(&self) -> Option<&str> {
-        self.domain_name.as_deref()
+        self.domain_name.as_ref().map(SharedStr::as_str)
     }
 
     /// Whether the event came through a Lambda Function URL (a payload 2.0 event whose domain
@@ -140,8 +182,8 @@ impl RequestContext {
         self.source == Source::ApiGatewayHttp
             && self
                 .domain_name
-                .as_deref()
-                .is_some_and(|domain| domain.contains(".lambda-url."))
+                .as_ref()
+                .is_some_and(|domain| domain.as_str().contains(".lambda-url."))
     }
 
     /// Whether the event carried multi-value maps (`multiValueHeaders`); an ALB response is

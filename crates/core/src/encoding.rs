@@ -3,7 +3,8 @@
 //! The rules, from RFC 3986: a path may hold unreserved characters, sub-delimiters, `:`, `@`,
 //! `/` and percent escapes; a query may also hold `?`. Everything else — space, `"`, `#`, `<`,
 //! `>`, `[`, `\`, `]`, `^`, `` ` ``, `{`, `|`, `}`, controls and non-ASCII — cannot stand in a
-//! URI and is percent-encoded byte by byte (UTF-8).
+//! URI and is percent-encoded byte by byte (UTF-8). Inputs are bytes and outputs are ASCII, so
+//! no UTF-8 check is needed on the way: a byte that is not ASCII is always escaped.
 
 use std::borrow::Cow;
 
@@ -67,56 +68,61 @@ static PATH: [bool; 256] = path_table();
 static QUERY: [bool; 256] = query_table();
 static UNRESERVED: [bool; 256] = unreserved_table();
 
-fn push_escaped(out: &mut String, input: &str, allowed: &[bool; 256], keep_percent: bool) {
-    let bytes = input.as_bytes();
+/// Whether the `%` at `bytes[i]` starts a percent escape (`%` and two hex digits).
+fn is_escape(bytes: &[u8], i: usize) -> bool {
+    matches!(bytes.get(i + 1..i + 3), Some([h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit())
+}
+
+fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], allowed: &[bool; 256], keep_percent: bool) {
+    out.reserve(bytes.len());
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if allowed[b as usize] || (keep_percent && b == b'%') {
+        // A kept `%` must start an escape: a lone one (`100%`, `%zz`) is not valid in a URI and
+        // is escaped as `%25`, which decodes back to the same `%`.
+        if allowed[b as usize] || (keep_percent && b == b'%' && is_escape(bytes, i)) {
             continue;
         }
-        if start < i {
-            out.push_str(&input[start..i]);
-        }
-        out.push('%');
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 0xF) as usize] as char);
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]);
         start = i + 1;
     }
-    // Every allowed byte is ASCII, so a non-empty run of them starts on a char boundary; the
-    // runs are only sliced when non-empty.
-    if start < bytes.len() {
-        out.push_str(&input[start..]);
-    }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 /// Appends a *decoded* path (REST `path`) to `out`, escaping `%` and everything that cannot
 /// stand in a URI path, so that decoding the result once gives `path` back. `?` and `#` are
 /// escaped: they never start a query or fragment.
-pub fn push_decoded_path(out: &mut String, path: &str) {
+pub fn push_decoded_path(out: &mut Vec<u8>, path: &[u8]) {
     push_escaped(out, path, &PATH, false);
 }
 
 /// Appends a *raw* path (payload 2.0 `rawPath`, ALB `path`) to `out` as it is, escaping only what
-/// cannot stand in a URI path. Existing `%` escapes (`%2F`) are kept; a `?` or `#` is escaped.
-pub fn push_raw_path(out: &mut String, path: &str) {
+/// cannot stand in a URI path. Existing `%` escapes (`%2F`) are kept; a `?`, a `#` and a `%` that
+/// starts no escape are escaped.
+pub fn push_raw_path(out: &mut Vec<u8>, path: &[u8]) {
     push_escaped(out, path, &PATH, true);
 }
 
 /// Appends a *raw* query (payload 2.0 `rawQueryString`, ALB parameters) to `out` as it is,
-/// escaping only what cannot stand in a URI query (a raw space, `"`, `#`, non-ASCII...).
-pub fn push_raw_query(out: &mut String, query: &str) {
+/// escaping only what cannot stand in a URI query (a raw space, `"`, `#`, non-ASCII, a `%` that
+/// starts no escape...).
+pub fn push_raw_query(out: &mut Vec<u8>, query: &[u8]) {
     push_escaped(out, query, &QUERY, true);
 }
 
 /// Appends a *decoded* query key or value (REST parameters) to `out`, percent-encoding every
 /// byte but the unreserved ones — so `+`, `&`, `=` and `%` survive any query decoder.
-pub fn push_query_component(out: &mut String, component: &str) {
+pub fn push_query_component(out: &mut Vec<u8>, component: &[u8]) {
     push_escaped(out, component, &UNRESERVED, false);
 }
 
 /// Whether `input` has anything [`push_raw_path`] would escape.
 pub fn raw_path_needs_escaping(input: &str) -> bool {
-    input.bytes().any(|b| !(PATH[b as usize] || b == b'%'))
+    let bytes = input.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| !(PATH[b as usize] || (b == b'%' && is_escape(bytes, i))))
 }
 
 /// The base64 engine used for event bodies: the standard alphabet, padding written on encode
@@ -127,7 +133,7 @@ pub const BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Decodes a base64 body.
-pub fn decode_base64(input: &str) -> Result<Vec<u8>, base64::DecodeError> {
+pub fn decode_base64(input: impl AsRef<[u8]>) -> Result<Vec<u8>, base64::DecodeError> {
     BASE64.decode(input)
 }
 
@@ -161,9 +167,15 @@ mod tests {
     use super::*;
 
     fn decoded_path(p: &str) -> String {
-        let mut out = String::new();
-        push_decoded_path(&mut out, p);
-        out
+        let mut out = Vec::new();
+        push_decoded_path(&mut out, p.as_bytes());
+        String::from_utf8(out).unwrap()
+    }
+
+    fn escaped(f: fn(&mut Vec<u8>, &[u8]), input: &str) -> String {
+        let mut out = Vec::new();
+        f(&mut out, input.as_bytes());
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -179,23 +191,38 @@ mod tests {
 
     #[test]
     fn raw_path_keeps_escapes_and_escapes_only_invalid_bytes() {
-        let mut out = String::new();
-        push_raw_path(&mut out, "/a%2Fb c?");
-        assert_eq!(out, "/a%2Fb%20c%3F");
+        assert_eq!(escaped(push_raw_path, "/a%2Fb c?"), "/a%2Fb%20c%3F");
+        assert_eq!(escaped(push_raw_path, "/ÿ"), "/%C3%BF");
+    }
+
+    #[test]
+    fn lone_percent_in_raw_path_or_query_is_escaped() {
+        assert_eq!(
+            escaped(push_raw_path, "/100%/50%25/%zz/%4"),
+            "/100%25/50%25/%25zz/%254"
+        );
+        assert!(raw_path_needs_escaping("/100%"));
+        assert!(!raw_path_needs_escaping("/a%2Fb"));
+        assert_eq!(
+            escaped(push_raw_query, "off=50%&ok=%41&end=%"),
+            "off=50%25&ok=%41&end=%25"
+        );
     }
 
     #[test]
     fn raw_query_keeps_question_marks_and_plus() {
-        let mut out = String::new();
-        push_raw_query(&mut out, "a=b+c&d=?e f&é");
-        assert_eq!(out, "a=b+c&d=?e%20f&%C3%A9");
+        assert_eq!(
+            escaped(push_raw_query, "a=b+c&d=?e f&é"),
+            "a=b+c&d=?e%20f&%C3%A9"
+        );
     }
 
     #[test]
     fn query_component_escapes_all_but_unreserved() {
-        let mut out = String::new();
-        push_query_component(&mut out, "a+b &=%~");
-        assert_eq!(out, "a%2Bb%20%26%3D%25~");
+        assert_eq!(
+            escaped(push_query_component, "a+b &=%~"),
+            "a%2Bb%20%26%3D%25~"
+        );
     }
 
     #[test]

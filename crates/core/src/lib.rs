@@ -22,7 +22,7 @@ mod policy;
 pub mod request;
 
 pub use body::Body;
-pub use context::{RequestContext, Source};
+pub use context::{RequestContext, SharedStr, Source};
 pub use error::{BoxError, Error};
 pub use policy::{BinaryPolicy, MediaPattern};
 

@@ -3,13 +3,36 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
-use crate::{Body, Error, RequestContext, Source, encoding::decode_base64, event::Str};
+use crate::{
+    Body, Error, RequestContext, SharedStr, Source, encoding::decode_base64, event::RawStr,
+};
+
+/// Where `inner` starts inside `outer`, if it lies wholly within it.
+fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    (start.checked_add(inner.len())? <= outer.len()).then_some(start)
+}
+
+/// A view field's bytes as [`Bytes`]: a zero-copy slice of `event` when the field was borrowed
+/// from it (no JSON escapes), a copy otherwise.
+pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
+    let bytes = field.as_bytes();
+    match offset_in(event, bytes) {
+        Some(start) if field.is_borrowed() => event.slice(start..start + bytes.len()),
+        _ => Bytes::copy_from_slice(bytes),
+    }
+}
+
+/// A view field as text sharing the event's buffer; `None` when absent or not UTF-8.
+pub fn shared_text(event: &Bytes, field: Option<&RawStr<'_>>) -> Option<SharedStr> {
+    SharedStr::from_utf8(share(event, field?)).ok()
+}
 
 /// Parses an HTTP method token; anything but a valid token is an error (never guessed).
 pub fn parse_method(
     source: Source,
     field: &'static str,
-    method: Option<&str>,
+    method: Option<&RawStr<'_>>,
 ) -> Result<Method, Error> {
     let method = method.ok_or_else(|| {
         Error::invalid_event(
@@ -22,31 +45,42 @@ pub fn parse_method(
         Error::invalid_event(
             source,
             field,
-            format!("{method:?} is not a valid HTTP method token"),
+            format!(
+                "{:?} is not a valid HTTP method token",
+                String::from_utf8_lossy(method.as_bytes())
+            ),
         )
     })
 }
 
-/// Appends one header, reporting an invalid name or value with the field it came from.
+/// Appends one header, reporting an invalid name or value with the field it came from. The
+/// value shares the event's buffer when it can.
 pub fn append_header(
     headers: &mut HeaderMap,
     source: Source,
     field: &'static str,
-    name: &str,
-    value: &str,
+    event: &Bytes,
+    name: &RawStr<'_>,
+    value: &RawStr<'_>,
 ) -> Result<(), Error> {
     let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
         Error::invalid_event(
             source,
             field,
-            format!("{name:?} is not a valid header name"),
+            format!(
+                "{:?} is not a valid header name",
+                String::from_utf8_lossy(name.as_bytes())
+            ),
         )
     })?;
-    let header_value = HeaderValue::from_str(value).map_err(|_| {
+    let header_value = HeaderValue::from_maybe_shared(share(event, value)).map_err(|_| {
         Error::invalid_event(
             source,
             field,
-            format!("the value of header {name:?} contains a byte not allowed in a header (CR, LF, NUL or another control)"),
+            format!(
+                "the value of header {:?} contains a byte not allowed in a header (CR, LF, NUL or another control)",
+                String::from_utf8_lossy(name.as_bytes())
+            ),
         )
     })?;
     headers.try_append(header_name, header_value).map_err(|_| {
@@ -55,25 +89,61 @@ pub fn append_header(
     Ok(())
 }
 
-/// The request body: the `body` string's bytes, base64-decoded when `isBase64Encoded`.
+/// The request body: the `body` string's bytes (shared with the event), base64-decoded when
+/// `isBase64Encoded`.
 pub fn decode_body(
     source: Source,
-    body: Option<&Str<'_>>,
+    event: &Bytes,
+    body: Option<&RawStr<'_>>,
     is_base64: bool,
 ) -> Result<Bytes, Error> {
     match body {
         None => Ok(Bytes::new()),
-        Some(body) if is_base64 => decode_base64(body).map(Bytes::from).map_err(|error| {
-            Error::invalid_event(
-                source,
-                "body",
-                format!("isBase64Encoded is true but the body is not valid base64: {error}"),
+        Some(body) if is_base64 => {
+            decode_base64(body.as_bytes())
+                .map(Bytes::from)
+                .map_err(|error| {
+                    Error::invalid_event(
+                        source,
+                        "body",
+                        format!(
+                            "isBase64Encoded is true but the body is not valid base64: {}",
+                            describe_base64_error(&error)
+                        ),
+                    )
+                })
+        }
+        Some(body) => Ok(share(event, body)),
+    }
+}
+
+/// A base64 error in the house style (the `base64` crate's own messages are capitalized, end in a
+/// full stop and give the offending byte as a number).
+fn describe_base64_error(error: &base64::DecodeError) -> String {
+    use base64::DecodeError::{InvalidByte, InvalidLastSymbol, InvalidLength, InvalidPadding};
+    let show = |byte: u8| {
+        if byte.is_ascii_graphic() || byte == b' ' {
+            format!("{:?}", char::from(byte))
+        } else {
+            format!("byte 0x{byte:02X}")
+        }
+    };
+    match *error {
+        InvalidByte(offset, b'=') => format!("padding '=' before the end, at offset {offset}"),
+        InvalidByte(offset, byte) => {
+            format!(
+                "{} at offset {offset} is not a base64 character",
+                show(byte)
             )
-        }),
-        Some(body) => Ok(match &body.0 {
-            std::borrow::Cow::Borrowed(text) => Bytes::copy_from_slice(text.as_bytes()),
-            std::borrow::Cow::Owned(text) => Bytes::from(text.clone()),
-        }),
+        }
+        InvalidLength(length) => {
+            format!("{length} base64 characters cannot encode whole bytes (truncated?)")
+        }
+        InvalidLastSymbol(offset, byte) => format!(
+            "the last character {} at offset {offset} has bits that encode nothing (truncated or corrupted?)",
+            show(byte)
+        ),
+        InvalidPadding => "the padding is invalid".to_owned(),
     }
 }
 
@@ -81,12 +151,12 @@ pub fn decode_body(
 pub fn build_request(
     source: Source,
     method: Method,
-    path_and_query: String,
+    path_and_query: Vec<u8>,
     headers: HeaderMap,
     body: Bytes,
     context: RequestContext,
 ) -> Result<Request<Body>, Error> {
-    let uri = Uri::try_from(path_and_query).map_err(|error| {
+    let uri = Uri::from_maybe_shared(Bytes::from(path_and_query)).map_err(|error| {
         Error::invalid_event(
             source,
             "path",
@@ -102,11 +172,11 @@ pub fn build_request(
 }
 
 /// Adds a `host` header from the gateway's domain name when the client sent none.
-pub fn default_host(headers: &mut HeaderMap, domain_name: Option<&str>) {
+pub fn default_host(headers: &mut HeaderMap, domain_name: Option<&SharedStr>) {
     if headers.contains_key(http::header::HOST) {
         return;
     }
-    if let Some(value) = domain_name.and_then(|d| HeaderValue::from_str(d).ok()) {
+    if let Some(value) = domain_name.and_then(|d| HeaderValue::from_str(d.as_str()).ok()) {
         headers.insert(http::header::HOST, value);
     }
 }
@@ -115,13 +185,17 @@ pub fn default_host(headers: &mut HeaderMap, domain_name: Option<&str>) {
 mod tests {
     use super::*;
 
+    fn raw(text: &'static str) -> RawStr<'static> {
+        RawStr(text.as_bytes().into())
+    }
+
     #[test]
     fn lowercase_and_invalid_methods() {
         assert_eq!(
-            parse_method(Source::Alb, "httpMethod", Some("PATCH")).unwrap(),
+            parse_method(Source::Alb, "httpMethod", Some(&raw("PATCH"))).unwrap(),
             Method::PATCH
         );
-        let error = parse_method(Source::Alb, "httpMethod", Some("GE T")).unwrap_err();
+        let error = parse_method(Source::Alb, "httpMethod", Some(&raw("GE T"))).unwrap_err();
         assert_eq!(
             error.to_string(),
             "invalid alb event: `httpMethod`: \"GE T\" is not a valid HTTP method token"
@@ -136,20 +210,49 @@ mod tests {
             &mut headers,
             Source::ApiGatewayHttp,
             "headers",
-            "x-a",
-            "1\r\nx-b: 2",
+            &Bytes::new(),
+            &raw("x-a"),
+            &raw("1\r\nx-b: 2"),
         )
         .unwrap_err();
         assert!(error.to_string().contains("\"x-a\""), "{error}");
     }
 
     #[test]
-    fn invalid_base64_body_is_an_error() {
-        let body = Str("@@".into());
-        assert!(decode_body(Source::ApiGatewayRest, Some(&body), true).is_err());
+    fn invalid_base64_is_described_without_the_base64_crate_wording() {
+        let message = |body: &'static str| {
+            decode_body(Source::Alb, &Bytes::new(), Some(&raw(body)), true)
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
-            decode_body(Source::ApiGatewayRest, Some(&body), false).unwrap(),
+            message("aGVs!G8="),
+            "invalid alb event: `body`: isBase64Encoded is true but the body is not valid base64: '!' at offset 4 is not a base64 character"
+        );
+        assert!(message("aG=sbG8=").ends_with("padding '=' before the end, at offset 2"));
+        assert!(message("aGVsb").contains("5 base64 characters cannot encode whole bytes"));
+        assert!(message("aGVsbG9=").contains("the last character '9' at offset 6"));
+        assert!(message("a\u{e9}b=").contains("byte 0xC3 at offset 1"));
+    }
+
+    #[test]
+    fn invalid_base64_body_is_an_error() {
+        let body = raw("@@");
+        assert!(decode_body(Source::ApiGatewayRest, &Bytes::new(), Some(&body), true).is_err());
+        assert_eq!(
+            decode_body(Source::ApiGatewayRest, &Bytes::new(), Some(&body), false).unwrap(),
             "@@"
         );
+    }
+
+    #[test]
+    fn borrowed_fields_share_the_event_buffer_and_others_are_copied() {
+        let event = Bytes::from_static(b"{\"a\":\"xyz\"}");
+        let inside = RawStr(std::borrow::Cow::Borrowed(&event[6..9]));
+        let shared = share(&event, &inside);
+        assert_eq!(shared, "xyz");
+        assert_eq!(shared.as_ptr(), event[6..].as_ptr());
+        let outside = RawStr(std::borrow::Cow::Borrowed(b"xyz"));
+        assert_eq!(share(&event, &outside), "xyz");
     }
 }

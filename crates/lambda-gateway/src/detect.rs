@@ -15,7 +15,12 @@ pub(crate) fn detect(view: &EventView<'_>) -> Option<Source> {
     let context = view.request_context.as_ref()?;
     if context.elb.0 {
         Some(Source::Alb)
-    } else if view.version.as_deref() == Some("2.0") && context.http.is_some() {
+    } else if view
+        .version
+        .as_ref()
+        .is_some_and(|v| v.as_bytes() == b"2.0")
+        && context.http.is_some()
+    {
         Some(Source::ApiGatewayHttp)
     } else if view.http_method.is_some() {
         Some(Source::ApiGatewayRest)
@@ -67,18 +72,159 @@ pub(crate) fn diagnose(payload: &[u8]) -> Error {
 
 /// Names the field that fails to parse, if any.
 pub(crate) fn invalid_field(source: Source, payload: &[u8]) -> Option<Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(payload);
-    match serde_path_to_error::deserialize::<_, EventView<'_>>(&mut deserializer) {
-        Ok(_) => None,
-        Err(error) => {
-            let field = error.path().to_string();
-            Some(Error::invalid_event(
-                source,
-                field,
-                error.into_inner().to_string(),
-            ))
+    let error = serde_json::from_slice::<EventView<'_>>(payload).err()?;
+    let located = serde_json::from_slice::<Value>(payload)
+        .ok()
+        .and_then(|value| value.as_object().and_then(find_invalid_field));
+    Some(match located {
+        Some((field, reason)) => Error::invalid_event(source, field, reason),
+        // What a JSON value cannot show (a repeated key): serde's own words, with the position.
+        None => Error::invalid_event(source, "(event)", error.to_string()),
+    })
+}
+
+/// The expected type of each field the adapter reads, checked over a generic JSON value to name
+/// the first field that does not fit (error path only).
+fn find_invalid_field(event: &Map<String, Value>) -> Option<(String, String)> {
+    const STRINGS: &[&str] = &[
+        "version",
+        "httpMethod",
+        "path",
+        "rawPath",
+        "rawQueryString",
+        "body",
+    ];
+    const MAPS: &[&str] = &[
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+    ];
+    for (key, value) in event {
+        let problem = match key.as_str() {
+            k if STRINGS.contains(&k) => expect_string(value),
+            k if MAPS.contains(&k) => {
+                if let Some(found) = check_map(key, value) {
+                    return Some(found);
+                }
+                None
+            }
+            "cookies" => match value {
+                Value::Null => None,
+                Value::Array(items) => {
+                    if let Some((i, item)) = items
+                        .iter()
+                        .enumerate()
+                        .find(|(_, v)| !matches!(v, Value::String(_) | Value::Null))
+                    {
+                        return Some((format!("cookies[{i}]"), expected("a string", item)));
+                    }
+                    None
+                }
+                other => Some(expected("an array of strings", other)),
+            },
+            "isBase64Encoded" => (!matches!(value, Value::Bool(_) | Value::Null))
+                .then(|| expected("a boolean", value)),
+            "requestContext" => {
+                if let Some(found) = check_context(value) {
+                    return Some(found);
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(reason) = problem {
+            return Some((key.clone(), reason));
         }
     }
+    None
+}
+
+fn check_map(key: &str, value: &Value) -> Option<(String, String)> {
+    let map = match value {
+        Value::Null => return None,
+        Value::Object(map) => map,
+        other => {
+            return Some((
+                key.to_owned(),
+                expected("an object of strings or of arrays of strings", other),
+            ));
+        }
+    };
+    for (name, values) in map {
+        match values {
+            Value::String(_) | Value::Null => {}
+            Value::Array(items) => {
+                if let Some((i, item)) = items
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| !matches!(v, Value::String(_) | Value::Null))
+                {
+                    return Some((format!("{key}.{name}[{i}]"), expected("a string", item)));
+                }
+            }
+            other => {
+                return Some((
+                    format!("{key}.{name}"),
+                    expected("a string or an array of strings", other),
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn check_context(value: &Value) -> Option<(String, String)> {
+    let context = match value {
+        Value::Null => return None,
+        Value::Object(context) => context,
+        other => return Some(("requestContext".to_owned(), expected("an object", other))),
+    };
+    for (key, value) in context {
+        let nested: &[&str] = match key.as_str() {
+            "requestId" | "stage" | "domainName" => {
+                if let Some(reason) = expect_string(value) {
+                    return Some((format!("requestContext.{key}"), reason));
+                }
+                continue;
+            }
+            "http" => &["method", "path", "sourceIp"],
+            "identity" => &["sourceIp"],
+            _ => continue,
+        };
+        let object = match value {
+            Value::Null => continue,
+            Value::Object(object) => object,
+            other => {
+                return Some((
+                    format!("requestContext.{key}"),
+                    expected("an object", other),
+                ));
+            }
+        };
+        for field in nested {
+            if let Some(reason) = object.get(*field).and_then(expect_string) {
+                return Some((format!("requestContext.{key}.{field}"), reason));
+            }
+        }
+    }
+    None
+}
+
+fn expect_string(value: &Value) -> Option<String> {
+    (!matches!(value, Value::String(_) | Value::Null)).then(|| expected("a string", value))
+}
+
+fn expected(what: &str, found: &Value) -> String {
+    let found = match found {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    };
+    format!("expected {what}, found {found}")
 }
 
 /// `an object with keys [Records]`, `a JSON array`...
@@ -134,9 +280,38 @@ mod tests {
     fn mistyped_field_is_named_with_its_path() {
         let message =
             error_for(r#"{"httpMethod":"GET","path":"/","requestContext":{"requestId":5}}"#);
+        assert_eq!(
+            message,
+            "invalid apigw_rest event: `requestContext.requestId`: expected a string, found the number 5"
+        );
+        let message = error_for(
+            r#"{"httpMethod":"GET","path":"/","requestContext":{},"multiValueHeaders":{"x-retry":["1",2]}}"#,
+        );
+        assert!(
+            message
+                .contains("`multiValueHeaders.x-retry[1]`: expected a string, found the number 2"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_valid_map_does_not_stop_the_search_for_the_faulty_field() {
+        let message = error_for(
+            r#"{"headers":{"a":"1"},"httpMethod":"GET","path":"/","requestContext":{"stage":"p"},"isBase64Encoded":"false"}"#,
+        );
+        assert_eq!(
+            message,
+            "invalid apigw_rest event: `isBase64Encoded`: expected a boolean, found the string \"false\""
+        );
+    }
+
+    #[test]
+    fn repeated_key_is_reported_with_its_position() {
+        let message =
+            error_for(r#"{"httpMethod":"GET","path":"/","path":"/x","requestContext":{}}"#);
         assert!(
             message.starts_with(
-                "invalid apigw_rest event: `requestContext.requestId`: invalid type: integer `5`"
+                "invalid apigw_rest event: `(event)`: duplicate field `path` at line 1"
             ),
             "{message}"
         );

@@ -9,9 +9,8 @@ use std::{
     task::Poll,
 };
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::{Request, Response, StatusCode, header::CONTENT_TYPE, response::Parts};
-use http_body_util::BodyExt;
 use lambda_gateway_core::{
     BinaryPolicy, Body, BoxError, EncodeOptions, Error, RequestContext, Source,
 };
@@ -187,11 +186,10 @@ where
                 .await
                 .map_err(|e| ("the service failed", e.into()))?;
             let (parts, body) = response.into_parts();
-            let body = body
-                .collect()
+            let body = collect(body)
                 .await
                 .map_err(|e| ("the response body failed", e.into()))?;
-            Ok::<_, (&str, BoxError)>((parts, body.to_bytes()))
+            Ok::<_, (&str, BoxError)>((parts, body))
         })
         .await;
         if let (Some(started), Some(service_time)) = (started, service_time) {
@@ -238,6 +236,31 @@ where
         };
         Ok((request, source))
     }
+}
+
+/// Reads a whole body into one [`Bytes`]: a single data frame is kept as it is (no copy), several
+/// are joined once. Trailers are not part of a Lambda response and are dropped.
+async fn collect<B: http_body::Body>(body: B) -> Result<Bytes, B::Error> {
+    let mut body = pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        let Ok(mut data) = frame?.into_data() else {
+            continue;
+        };
+        let chunk = data.copy_to_bytes(data.remaining());
+        match (&first, &mut joined) {
+            (None, _) => first = Some(chunk),
+            (Some(first), None) => {
+                let mut buffer = BytesMut::with_capacity(first.len() + chunk.len());
+                buffer.extend_from_slice(first);
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
+            }
+            (Some(_), Some(buffer)) => buffer.extend_from_slice(&chunk),
+        }
+    }
+    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
 }
 
 /// Runs `future`, turning a panic while polling it into `Err` with the panic's payload.

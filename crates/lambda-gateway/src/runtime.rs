@@ -1,24 +1,76 @@
 //! Running a [`Gateway`] on the Lambda Runtime API through `lambda_runtime`.
 
-use std::{env, fmt, sync::Arc};
+use std::{
+    collections::HashMap,
+    env, fmt,
+    sync::{Arc, Mutex},
+    task::{Context, Poll},
+};
 
 use bytes::Bytes;
 use http::{Request, Response};
 use lambda_gateway_core::{Body, BoxError, Error};
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use serde::{Deserialize, Deserializer};
+use lambda_runtime::{
+    Diagnostic, LambdaEvent, LambdaInvocation, Runtime, layers::TracingLayer, service_fn,
+};
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
-use tower::Service;
+use tower::{Layer, Service};
 
 use crate::Gateway;
 
-/// The event exactly as the Runtime API delivered it.
-struct RawEvent(Bytes);
+/// Event bodies taken off invocations before `lambda_runtime` parses them, by request id.
+///
+/// `lambda_runtime` deserializes every body into the handler's payload type and answers a body
+/// that is not JSON with its own error, before any handler code runs. Taking the body first
+/// keeps the bytes exactly as delivered (no parse, no copy) and lets every failure, not-JSON
+/// included, be reported as a `lambda_gateway::*` error.
+#[derive(Clone, Default)]
+struct Stash(Arc<Mutex<HashMap<String, Bytes>>>);
 
-impl<'de> Deserialize<'de> for RawEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        Ok(Self(Bytes::from(String::from(Box::<str>::from(raw)))))
+impl Stash {
+    fn put(&self, request_id: String, body: Bytes) {
+        if let Ok(mut bodies) = self.0.lock() {
+            bodies.insert(request_id, body);
+        }
+    }
+
+    fn take(&self, request_id: &str) -> Option<Bytes> {
+        self.0.lock().ok()?.remove(request_id)
+    }
+}
+
+/// Replaces each invocation's body with `null` after stashing it.
+struct StashLayer(Stash);
+
+impl<S> Layer<S> for StashLayer {
+    type Service = StashService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        StashService {
+            inner,
+            stash: self.0.clone(),
+        }
+    }
+}
+
+struct StashService<S> {
+    inner: S,
+    stash: Stash,
+}
+
+impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for StashService<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
+        let body = std::mem::replace(&mut invocation.body, Bytes::from_static(b"null"));
+        self.stash.put(invocation.context.request_id.clone(), body);
+        self.inner.call(invocation)
     }
 }
 
@@ -91,11 +143,16 @@ where
         }
         check_environment()?;
         let gateway = Arc::new(self);
-        let handler = service_fn(move |event: LambdaEvent<RawEvent>| {
+        let stash = Stash::default();
+        let bodies = stash.clone();
+        let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
             let gateway = Arc::clone(&gateway);
+            let body = bodies.take(&event.context.request_id);
             async move {
+                // The layer stashes every body before this handler runs.
+                let body = body.unwrap_or_default();
                 let response = gateway
-                    .handle(event.payload.0, Some(&event.context.request_id), None)
+                    .handle(body, Some(&event.context.request_id), None)
                     .await
                     .map_err(|error| {
                         tracing::warn!(%error, error_type = error.kind(), "invocation failed");
@@ -104,7 +161,11 @@ where
                 raw_json(response).map_err(InvocationError)
             }
         });
-        lambda_runtime::run(handler).await
+        Runtime::new(handler)
+            .layer(TracingLayer::new())
+            .layer(StashLayer(stash))
+            .run()
+            .await
     }
 }
 

@@ -1,9 +1,15 @@
 //! Turning a response event back into the HTTP response a front door would deliver.
 
+use std::fmt;
+
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Response, StatusCode, header::SET_COOKIE};
 use lambda_gateway_core::encoding::decode_base64;
-use serde_json::{Map, Value};
+use serde::{
+    Deserialize, Deserializer,
+    de::{MapAccess, Visitor},
+};
+use serde_json::{Map, Value, value::RawValue};
 
 use super::LocalSource;
 
@@ -51,6 +57,12 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
         .and_then(|s| StatusCode::from_u16(s).ok())
         .ok_or_else(|| format!("statusCode {status} is not an HTTP status"))?;
 
+    // `object`'s maps are sorted by key; the header objects are read again in document order,
+    // which is the order a front door reads them in (ALB single-value `Set-Cookie` variants).
+    let ordered: HeaderObjects<'_> = serde_json::from_slice(event).unwrap_or_default();
+    let headers_in_order = members(ordered.headers);
+    let multi_value_headers_in_order = members(ordered.multi_value_headers);
+
     let mut response = Response::new(body(&object)?);
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -65,30 +77,20 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
     match source {
         LocalSource::ApiGatewayRest => {
             // API Gateway merges both maps; a name in both takes multiValueHeaders' values.
-            let multi = object.get("multiValueHeaders").and_then(Value::as_object);
+            let multi = multi_value_headers_in_order.as_deref();
             for (name, values) in multi.into_iter().flatten() {
                 for value in strings(values, name)? {
                     add(name, value)?;
                 }
             }
-            for (name, value) in object
-                .get("headers")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                if !multi.is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(name))) {
+            for (name, value) in headers_in_order.iter().flatten() {
+                if !multi.is_some_and(|m| m.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))) {
                     add(name, string(value, name)?)?;
                 }
             }
         }
         LocalSource::ApiGatewayHttp | LocalSource::FunctionUrl => {
-            for (name, value) in object
-                .get("headers")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
+            for (name, value) in headers_in_order.iter().flatten() {
                 add(name, string(value, name)?)?;
             }
             for cookie in object
@@ -102,19 +104,17 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
             }
         }
         LocalSource::Alb => {
-            let map = object
-                .get("headers")
-                .and_then(Value::as_object)
+            let map = headers_in_order
                 .ok_or("the target group sends single-value headers, but the response event has no `headers` object")?;
-            for (name, value) in map {
+            for (name, value) in &map {
                 add(name, string(value, name)?)?;
             }
         }
         LocalSource::AlbMultiValue => {
-            let map = object.get("multiValueHeaders").and_then(Value::as_object).ok_or(
+            let map = multi_value_headers_in_order.ok_or(
                 "the target group has multi-value headers enabled, but the response event has no `multiValueHeaders` object",
             )?;
-            for (name, values) in map {
+            for (name, values) in &map {
                 for value in strings(values, name)? {
                     add(name, value)?;
                 }
@@ -122,6 +122,49 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
         }
     }
     Ok(response)
+}
+
+/// A response event's header objects, unparsed.
+#[derive(Debug, Default, Deserialize)]
+struct HeaderObjects<'a> {
+    #[serde(borrow, default)]
+    headers: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "multiValueHeaders")]
+    multi_value_headers: Option<&'a RawValue>,
+}
+
+/// A JSON object's members in document order; `None` when `raw` is absent or not an object.
+fn members(raw: Option<&RawValue>) -> Option<Vec<(String, Value)>> {
+    serde_json::from_str::<Members>(raw?.get())
+        .ok()
+        .map(|m| m.0)
+}
+
+/// A JSON object's members in document order (a `serde_json::Map` sorts them by key).
+struct Members(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor;
+
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Value>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+
+        deserializer.deserialize_map(MembersVisitor)
+    }
 }
 
 fn body(object: &Map<String, Value>) -> Result<Bytes, String> {
@@ -159,4 +202,27 @@ fn strings<'a>(value: &'a Value, name: &str) -> Result<Vec<&'a str>, String> {
                 .ok_or_else(|| format!("{name:?} holds a non-string"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alb_single_value_cookies_keep_the_event_order() {
+        let event = br#"{"statusCode":200,"statusDescription":"200 OK","headers":{
+            "set-cookie":"a=1","Set-cookie":"b=2","sEt-cookie":"c=3","content-type":"text/plain"},
+            "body":"ok","isBase64Encoded":false}"#;
+        let response = response(LocalSource::Alb, event).unwrap();
+        let cookies: Vec<_> = response.headers().get_all(SET_COOKIE).iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2", "c=3"]);
+    }
+
+    #[test]
+    fn a_header_object_that_is_null_counts_as_missing() {
+        let event = br#"{"statusCode":200,"headers":null,"multiValueHeaders":{"x":["1","2"]}}"#;
+        let multi = response(LocalSource::AlbMultiValue, event).unwrap();
+        assert_eq!(multi.headers().get_all("x").iter().count(), 2);
+        assert!(response(LocalSource::Alb, event).is_err());
+    }
 }

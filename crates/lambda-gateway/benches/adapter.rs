@@ -1,0 +1,379 @@
+//! Per-invocation overhead of the adapter, against the floor and against `lambda_http`.
+//!
+//! `cargo bench -p lambda-gateway --bench adapter` times, for every event in `testdata/` (and
+//! large-body cases), in the same run:
+//! - (a) the floor: `serde_json::from_slice::<IgnoredAny>` of the event plus `serde_json::to_vec`
+//!   of a minimal borrowed response struct;
+//! - (b) `lambda_http`: deserialize `LambdaRequest`, call its `Adapter` with a trivial handler,
+//!   serialize the `LambdaResponse`;
+//! - (c) lambda-gateway: `Gateway::invoke` with the same trivial handler (200,
+//!   `content-type: text/plain`, body `ok`).
+//!
+//! It prints ns per event and the ratios ours/floor and ours/lambda_http with their geometric
+//! means, then the peak heap of a 6 MB binary request and of a 5 MB binary response round trip,
+//! measured with a counting global allocator. Each timing is the median of several samples of
+//! adaptively sized batches, after a warm-up; set `BENCH_QUICK=1` for a fast smoke run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::{
+    convert::Infallible,
+    future::Future,
+    hint::black_box,
+    path::{Path, PathBuf},
+    pin::pin,
+    task::{Context, Poll, Waker},
+    time::{Duration, Instant},
+};
+
+use base64::Engine as _;
+use http::{Request, Response};
+use lambda_gateway::{Body, Gateway};
+use serde::Serialize;
+use serde::de::IgnoredAny;
+use tower::{Service, service_fn};
+
+// ---------------------------------------------------------------- counting allocator
+
+#[global_allocator]
+static ALLOCATOR: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
+
+// ---------------------------------------------------------------- the three contenders
+
+/// Everything here completes without waiting, so a no-op waker polls it to the end.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MinimalResponse<'a> {
+    status_code: u16,
+    headers: MinimalHeaders<'a>,
+    body: &'a str,
+}
+
+#[derive(Serialize)]
+struct MinimalHeaders<'a> {
+    #[serde(rename = "content-type")]
+    content_type: &'a str,
+}
+
+fn floor(event: &[u8]) -> Vec<u8> {
+    let _: IgnoredAny = serde_json::from_slice(event).unwrap();
+    serde_json::to_vec(&MinimalResponse {
+        status_code: 200,
+        headers: MinimalHeaders {
+            content_type: "text/plain",
+        },
+        body: "ok",
+    })
+    .unwrap()
+}
+
+fn ok_response() -> Response<Body> {
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/plain")
+        .body(Body::from("ok"))
+        .unwrap()
+}
+
+fn ours_gateway()
+-> Gateway<impl Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone> {
+    Gateway::new(service_fn(|_req: Request<Body>| async {
+        Ok::<_, Infallible>(ok_response())
+    }))
+}
+
+type PeerAdapter = lambda_http::Adapter<
+    'static,
+    lambda_http::Response<lambda_http::Body>,
+    tower::util::ServiceFn<
+        fn(
+            lambda_http::Request,
+        )
+            -> std::future::Ready<Result<lambda_http::Response<lambda_http::Body>, Infallible>>,
+    >,
+>;
+
+fn peer_handler(
+    _req: lambda_http::Request,
+) -> std::future::Ready<Result<lambda_http::Response<lambda_http::Body>, Infallible>> {
+    std::future::ready(Ok(lambda_http::Response::builder()
+        .status(200)
+        .header("content-type", "text/plain")
+        .body(lambda_http::Body::from("ok"))
+        .unwrap()))
+}
+
+fn peer_adapter() -> PeerAdapter {
+    lambda_http::Adapter::from(service_fn(peer_handler as fn(_) -> _))
+}
+
+/// `None` when lambda_http rejects the event (or panics on it: some events make it panic).
+fn peer_accepts(adapter: &mut PeerAdapter, event: &[u8]) -> bool {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let accepted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        peer(adapter, event).is_some()
+    }));
+    std::panic::set_hook(hook);
+    accepted.unwrap_or(false)
+}
+
+fn peer(adapter: &mut PeerAdapter, event: &[u8]) -> Option<Vec<u8>> {
+    let request: lambda_http::request::LambdaRequest = serde_json::from_slice(event).ok()?;
+    let invocation = lambda_runtime::LambdaEvent::new(request, lambda_runtime::Context::default());
+    let response = block_on(adapter.call(invocation)).ok()?;
+    Some(serde_json::to_vec(&response).unwrap())
+}
+
+// ---------------------------------------------------------------- timing
+
+struct Timer {
+    samples: usize,
+    target: Duration,
+}
+
+impl Timer {
+    fn from_env() -> Self {
+        if std::env::var_os("BENCH_QUICK").is_some() {
+            Self {
+                samples: 3,
+                target: Duration::from_millis(5),
+            }
+        } else {
+            Self {
+                samples: 11,
+                target: Duration::from_millis(40),
+            }
+        }
+    }
+
+    /// Median nanoseconds per call of `f`.
+    fn time(&self, mut f: impl FnMut()) -> f64 {
+        // warm up and size the batch so one sample lasts about `target`
+        let mut batch = 1u64;
+        loop {
+            let start = Instant::now();
+            for _ in 0..batch {
+                f();
+            }
+            let elapsed = start.elapsed();
+            if elapsed >= self.target / 4 || batch >= 1 << 24 {
+                let per = elapsed.as_secs_f64() / batch as f64;
+                batch = ((self.target.as_secs_f64() / per) as u64).max(1);
+                break;
+            }
+            batch *= 4;
+        }
+        let mut samples: Vec<f64> = (0..self.samples)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..batch {
+                    f();
+                }
+                start.elapsed().as_nanos() as f64 / batch as f64
+            })
+            .collect();
+        samples.sort_by(f64::total_cmp);
+        samples[samples.len() / 2]
+    }
+}
+
+fn geomean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
+}
+
+fn events() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    let mut events = Vec::new();
+    for source in ["apigw_rest", "apigw_http", "alb"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(source))
+            .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".json")
+                || name.ends_with(".expected.json")
+                || name.ends_with(".reply.json")
+            {
+                continue;
+            }
+            let event = std::fs::read(&file).unwrap();
+            events.push((
+                format!("{source}/{}", name.trim_end_matches(".json")),
+                event,
+            ));
+        }
+    }
+    events.extend(large_events());
+    events
+}
+
+/// A v2 event whose body is `size` bytes of binary data, base64 in the event.
+fn binary_event(size: usize) -> Vec<u8> {
+    let body: Vec<u8> = (0..size).map(|i| (i * 7 + i / 251) as u8).collect();
+    let body = base64::engine::general_purpose::STANDARD.encode(body);
+    format!(
+        r#"{{"version":"2.0","routeKey":"$default","rawPath":"/upload","rawQueryString":"","headers":{{"content-type":"application/octet-stream","host":"api.example.com"}},"requestContext":{{"accountId":"123456789012","apiId":"api","domainName":"api.example.com","http":{{"method":"POST","path":"/upload","protocol":"HTTP/1.1","sourceIp":"198.51.100.1","userAgent":"bench"}},"requestId":"bench","routeKey":"$default","stage":"$default","timeEpoch":0}},"body":"{body}","isBase64Encoded":true}}"#
+    )
+    .into_bytes()
+}
+
+fn large_events() -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("large/v2-binary-64KiB".to_owned(), binary_event(64 * 1024)),
+        ("large/v2-binary-1MiB".to_owned(), binary_event(1024 * 1024)),
+    ]
+}
+
+// ---------------------------------------------------------------- peak memory
+
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    let out = f();
+    (out, ALLOCATOR.peak_usage().saturating_sub(base))
+}
+
+fn memory_report() {
+    const MB: f64 = 1024.0 * 1024.0;
+    // 6 MB binary request body (base64 in the event), service answers a small response
+    let request_size = 6 * 1024 * 1024 - 64 * 1024; // keeps the event under Lambda's 6 MB
+    let request_size = request_size * 3 / 4; // base64 grows by 4/3: the body the event can hold
+    let event = binary_event(request_size);
+    let gateway = Gateway::new(service_fn(|req: Request<Body>| async move {
+        let n = req.body().len();
+        Ok::<_, Infallible>(Response::new(Body::from(n.to_string())))
+    }));
+    let event = bytes::Bytes::from(event);
+    let (response, peak) = peak_during(|| block_on(gateway.invoke_bytes(event.clone())).unwrap());
+    assert!(response.len() < 200);
+    println!(
+        "\npeak heap, {:.2} MB binary request body (event {:.2} MB, already in memory): {:.2} MB = {:.2}x the body",
+        request_size as f64 / MB,
+        event.len() as f64 / MB,
+        peak as f64 / MB,
+        peak as f64 / request_size as f64
+    );
+
+    // 5 MB binary response body
+    let response_size = 5 * 1024 * 1024;
+    let payload = bytes::Bytes::from(
+        (0..response_size)
+            .map(|i| (i * 13 + i / 7) as u8)
+            .collect::<Vec<u8>>(),
+    );
+    let small = binary_event(16);
+    let gateway = Gateway::new(service_fn(move |_req: Request<Body>| {
+        let payload = payload.clone();
+        async move {
+            Ok::<_, Infallible>(
+                Response::builder()
+                    .header("content-type", "application/octet-stream")
+                    .body(Body::from(payload))
+                    .unwrap(),
+            )
+        }
+    }));
+    let (response, peak) = peak_during(|| block_on(gateway.invoke(&small)).unwrap());
+    println!(
+        "peak heap, {:.2} MB binary response body (body already in memory; response event {:.2} MB): {:.2} MB = {:.2}x the body",
+        response_size as f64 / MB,
+        response.len() as f64 / MB,
+        peak as f64 / MB,
+        peak as f64 / response_size as f64
+    );
+}
+
+// ---------------------------------------------------------------- main
+
+fn main() {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let timer = Timer::from_env();
+    let gateway = ours_gateway();
+    let mut adapter = peer_adapter();
+
+    if std::env::var_os("BENCH_PROFILE").is_some() {
+        // for `perf record`: only lambda-gateway, on the filtered events, for a few seconds
+        let events: Vec<_> = events()
+            .into_iter()
+            .filter(|(n, _)| filter.as_deref().is_none_or(|f| n.contains(f)))
+            .collect();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            for (_, event) in &events {
+                black_box(block_on(gateway.invoke(black_box(event))).ok());
+            }
+        }
+        return;
+    }
+    println!(
+        "{:<48} {:>10} {:>12} {:>10} {:>10} {:>11}",
+        "event", "floor ns", "lambda_http", "ours ns", "ours/floor", "ours/peer"
+    );
+    let (mut vs_floor, mut vs_peer) = (Vec::new(), Vec::new());
+    let mut worst = (0.0f64, String::new());
+    for (name, event) in events() {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        // ours must answer every event the floor can parse
+        if block_on(gateway.invoke(&event)).is_err() {
+            println!("{name:<48} (rejected by lambda-gateway: not an HTTP event)");
+            continue;
+        }
+        let floor_ns = timer.time(|| {
+            black_box(floor(black_box(&event)));
+        });
+        let ours_ns = timer.time(|| {
+            black_box(block_on(gateway.invoke(black_box(&event))).unwrap());
+        });
+        let peer_ns = peer_accepts(&mut adapter, &event).then(|| {
+            timer.time(|| {
+                black_box(peer(&mut adapter, black_box(&event)));
+            })
+        });
+        let ratio_floor = ours_ns / floor_ns;
+        vs_floor.push(ratio_floor);
+        if ratio_floor > worst.0 {
+            worst = (ratio_floor, name.clone());
+        }
+        let (peer_text, ratio_peer_text) = match peer_ns {
+            Some(peer_ns) => {
+                vs_peer.push(ours_ns / peer_ns);
+                (format!("{peer_ns:.0}"), format!("{:.3}", ours_ns / peer_ns))
+            }
+            None => ("fails".to_owned(), "-".to_owned()),
+        };
+        println!(
+            "{name:<48} {floor_ns:>10.0} {peer_text:>12} {ours_ns:>10.0} {ratio_floor:>10.2} {ratio_peer_text:>11}"
+        );
+    }
+    println!(
+        "\ngeometric mean: ours/floor {:.2} (target <= 2.5), ours/lambda_http {:.3} (target <= 0.333)",
+        geomean(&vs_floor),
+        geomean(&vs_peer)
+    );
+    println!(
+        "worst ours/floor: {:.2} on {} (target <= 4)",
+        worst.0, worst.1
+    );
+    let worst_peer = vs_peer.iter().copied().fold(0.0, f64::max);
+    println!(
+        "worst ours/lambda_http: {worst_peer:.3} (target <= 0.333 on every event lambda_http accepts)"
+    );
+    memory_report();
+}

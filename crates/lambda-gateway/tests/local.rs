@@ -1,0 +1,598 @@
+//! Local mode end to end: `Gateway::serve_local` on an ephemeral loopback port, driven by a real
+//! HTTP client (hyper-util's legacy client), for every emulated front door.
+//!
+//! Each test runs its check against all five [`LocalSource`]s, one fresh server each, and names
+//! the source in every failure. Where the front doors differ (repeated request headers, repeated
+//! query keys, the REST path round trip, the payload limits) the expected value is stated per
+//! source: those differences are AWS behaviour that the local mode reproduces on purpose.
+
+#![cfg(all(
+    feature = "local",
+    feature = "apigw_rest",
+    feature = "apigw_http",
+    feature = "alb"
+))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "local/support.rs"]
+mod support;
+
+use std::{collections::BTreeMap, fs, path::PathBuf};
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use bytes::Bytes;
+use http::{Method, StatusCode, header::CONTENT_TYPE};
+use http_body_util::Full;
+use lambda_gateway::{Gateway, LocalSource};
+use serde_json::Value;
+use support::{ALL, LAMBDA_LIMIT, Server, app, binary_payload, is_alb, limit};
+
+/// Query pairs decoded as a plain server decodes them (`application/x-www-form-urlencoded`),
+/// grouped by key with every value in order.
+fn decode_query(query: &str) -> BTreeMap<String, Vec<String>> {
+    let mut decoded: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        decoded
+            .entry(key.into_owned())
+            .or_default()
+            .push(value.into_owned());
+    }
+    decoded
+}
+
+#[tokio::test]
+async fn hello_contract_holds_for_a_query_and_a_form_post() {
+    for source in ALL {
+        let server = Server::start(source).await;
+
+        let reply = server.get("/add?first=2&second=3").await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
+        assert_eq!(reply.text(), "5", "{source}");
+        assert_eq!(reply.header_values("x-hi"), ["foo"], "{source}");
+
+        let request = server
+            .request(Method::POST, "/add")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from_static(b"first=2&second=3")))
+            .unwrap();
+        let reply = server.send(request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
+        assert_eq!(reply.text(), "5", "{source}");
+        assert_eq!(reply.header_values("x-hi"), ["foo"], "{source}");
+
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn binary_upload_reaches_the_service_byte_for_byte() {
+    let payload = binary_payload(12 * 1024 + 7, 0x5eed);
+    for source in ALL {
+        let server = Server::start(source).await;
+        for content_type in [Some("application/octet-stream"), None] {
+            let mut request = server.request(Method::POST, "/upload");
+            if let Some(content_type) = content_type {
+                request = request.header(CONTENT_TYPE, content_type);
+            }
+            let request = request
+                .body(Full::new(Bytes::from(payload.clone())))
+                .unwrap();
+            let seen = server.send(request).await.seen(source);
+            assert_eq!(seen.str("method"), Some("POST"), "{source}");
+            assert!(
+                seen.body() == payload,
+                "{source} ({content_type:?}): the service received {} bytes that differ from the {} sent",
+                seen.body().len(),
+                payload.len()
+            );
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn binary_download_reaches_the_client_byte_for_byte() {
+    let payload = binary_payload(16 * 1024 + 3, 0xd0_d0);
+    // A gzip member header in front of random bytes: binary, and flagged by Content-Encoding.
+    let gzipped: Vec<u8> = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff]
+        .into_iter()
+        .chain(binary_payload(9000, 0x9219))
+        .collect();
+    for source in ALL {
+        let server = Server::start(source).await;
+
+        let reply = server
+            .get_scripted(
+                "/download",
+                200,
+                &[("content-type", "application/octet-stream")],
+                &payload,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
+        assert_eq!(
+            reply.header_values("content-type"),
+            ["application/octet-stream"],
+            "{source}"
+        );
+        assert!(
+            reply.body == payload,
+            "{source}: octet-stream download differs ({} bytes received)",
+            reply.body.len()
+        );
+
+        // A textual content type: only Content-Encoding says the bytes are not text.
+        let reply = server
+            .get_scripted(
+                "/download.json",
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("content-encoding", "gzip"),
+                ],
+                &gzipped,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
+        assert_eq!(
+            reply.header_values("content-encoding"),
+            ["gzip"],
+            "{source}"
+        );
+        assert!(
+            reply.body == gzipped,
+            "{source}: gzip download differs ({} bytes received)",
+            reply.body.len()
+        );
+
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn every_set_cookie_reaches_the_client_as_its_own_header() {
+    // The Expires comma shows the cookies are never comma-joined; `a` twice shows order matters.
+    let cookies = [
+        "a=1; Path=/",
+        "b=2; HttpOnly; Secure",
+        "c=3; Expires=Wed, 21 Oct 2015 07:28:00 GMT",
+        "a=4; Path=/sub",
+    ];
+    let mut headers: Vec<(&str, &str)> = vec![("content-type", "text/plain")];
+    headers.extend(cookies.iter().map(|c| ("set-cookie", *c)));
+    for source in ALL {
+        let server = Server::start(source).await;
+        let reply = server.get_scripted("/cookies", 200, &headers, b"ok").await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
+        assert_eq!(reply.text(), "ok", "{source}");
+        // ALB single-value mode sends them under letter-case variants of the name; they arrive as
+        // ordinary Set-Cookie headers.
+        assert_eq!(
+            reply.header_values("set-cookie"),
+            cookies,
+            "{source}: every Set-Cookie, separately, in order"
+        );
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn repeated_request_headers_arrive_as_each_front_door_sends_them() {
+    for source in ALL {
+        // What each front door puts in the event for a header sent twice:
+        // - REST (`multiValueHeaders`) and ALB multi-value keep every value, in order;
+        // - HTTP API 2.0 and Function URLs comma-join the values into one (`Cookie` goes to the
+        //   `cookies` array instead, which the adapter joins with "; ");
+        // - ALB single-value keeps the last value only.
+        let (multi, cookie): (&[&str], &[&str]) = match source {
+            LocalSource::ApiGatewayRest | LocalSource::AlbMultiValue => {
+                (&["one", "two"], &["a=1", "b=2"])
+            }
+            LocalSource::ApiGatewayHttp | LocalSource::FunctionUrl => (&["one,two"], &["a=1; b=2"]),
+            LocalSource::Alb => (&["two"], &["b=2"]),
+            other => panic!("no expectation for {other}"),
+        };
+        let server = Server::start(source).await;
+        let request = server
+            .request(Method::GET, "/headers")
+            .header("x-multi", "one")
+            .header("x-multi", "two")
+            .header("x-single", "only")
+            .header("cookie", "a=1")
+            .header("cookie", "b=2")
+            .body(Full::default())
+            .unwrap();
+        let seen = server.send(request).await.seen(source);
+        assert_eq!(seen.header("x-multi"), multi, "{source}: x-multi");
+        assert_eq!(seen.header("x-single"), ["only"], "{source}: x-single");
+        assert_eq!(seen.header("cookie"), cookie, "{source}: cookie");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn query_decodes_as_a_plain_server_would_decode_it() {
+    // `+` is a space, `%2B` a plus, `%E2%9C%93` the client's encoding of "✓".
+    let query = "plus=a+b&enc=%2B&uni=%E2%9C%93&mix=x+%2B%20y%26z&sp%20ace=1";
+    let expected = decode_query(query);
+    assert_eq!(expected["plus"], ["a b"]);
+    assert_eq!(expected["enc"], ["+"]);
+    assert_eq!(expected["uni"], ["✓"]);
+    assert_eq!(expected["mix"], ["x + y&z"]);
+    assert_eq!(expected["sp ace"], ["1"]);
+    for source in ALL {
+        let server = Server::start(source).await;
+
+        let seen = server.get(&format!("/q?{query}")).await.seen(source);
+        let decoded = decode_query(seen.str("query").unwrap_or_default());
+        assert_eq!(decoded, expected, "{source}: query {:?}", seen.str("query"));
+
+        // A repeated key: all values, in order, except on ALB single-value, which keeps the
+        // last (its `queryStringParameters` is a single-value map).
+        let seen = server.get("/q?k=1&k=2&k=3").await.seen(source);
+        let decoded = decode_query(seen.str("query").unwrap_or_default());
+        let k: &[&str] = if source == LocalSource::Alb {
+            &["3"]
+        } else {
+            &["1", "2", "3"]
+        };
+        assert_eq!(decoded["k"], k, "{source}: query {:?}", seen.str("query"));
+
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn service_path_keeps_its_percent_encoding() {
+    for source in ALL {
+        let server = Server::start(source).await;
+        // REST decodes the path into the event and the adapter re-encodes it; the others pass the
+        // path through as the client sent it. Either way the service sees the client's path.
+        let seen = server.get("/a%20b/caf%C3%A9?x=1").await.seen(source);
+        assert_eq!(seen.str("path"), Some("/a%20b/caf%C3%A9"), "{source}");
+        assert_eq!(seen.str("uri"), Some("/a%20b/caf%C3%A9?x=1"), "{source}");
+
+        // An encoded slash: a REST API's decoded `path` cannot tell it from a separator.
+        let seen = server.get("/a%2Fb").await.seen(source);
+        let expected = if source == LocalSource::ApiGatewayRest {
+            "/a/b"
+        } else {
+            "/a%2Fb"
+        };
+        assert_eq!(seen.str("path"), Some(expected), "{source}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn request_over_the_payload_limit_answers_413() {
+    for source in ALL {
+        let limit = limit(source);
+        let server = Server::start(source).await;
+
+        // Well under the limit (leaving room for the event around the body): accepted.
+        let request = server
+            .request(Method::POST, "/add?first=40&second=2")
+            .header(CONTENT_TYPE, "text/plain")
+            .body(Full::new(Bytes::from(vec![b'a'; limit - 64 * 1024])))
+            .unwrap();
+        let reply = server.send(request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {:?}", reply.text());
+        assert_eq!(reply.text(), "42", "{source}");
+
+        // Over it: 413 with a plain-text reason naming the limit.
+        let request = server
+            .request(Method::POST, "/add?first=40&second=2")
+            .header(CONTENT_TYPE, "text/plain")
+            .body(Full::new(Bytes::from(vec![b'a'; limit + 1024])))
+            .unwrap();
+        let reply = server.send(request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{source}: {:?}",
+            reply.text()
+        );
+        assert!(
+            reply.header_values("content-type")[0].starts_with("text/plain"),
+            "{source}: {:?}",
+            reply.headers
+        );
+        let text = reply.text();
+        assert!(
+            text.contains("request body is over") && text.contains(&limit.to_string()),
+            "{source}: {text:?}"
+        );
+
+        if !is_alb(source) {
+            // A binary body under 6 MB whose base64 event is over it: Lambda refuses the event.
+            let request = server
+                .request(Method::POST, "/add")
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .body(Full::new(Bytes::from(binary_payload(
+                    LAMBDA_LIMIT * 4 / 5,
+                    7,
+                ))))
+                .unwrap();
+            let reply = server.send(request).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{source}: {:?}",
+                reply.text()
+            );
+            let text = reply.text();
+            assert!(
+                text.contains("request event is") && text.contains(&LAMBDA_LIMIT.to_string()),
+                "{source}: {text:?}"
+            );
+        }
+
+        // The server still serves.
+        assert_eq!(server.get("/add?first=1&second=1").await.text(), "2");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn response_over_the_payload_limit_answers_502() {
+    for source in ALL {
+        let limit = limit(source);
+        let server = Server::start(source).await;
+
+        let fits = limit - 64 * 1024;
+        let reply = server.get(&format!("/big?bytes={fits}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {:?}", reply.text());
+        assert_eq!(reply.body.len(), fits, "{source}");
+
+        let reply = server.get(&format!("/big?bytes={}", limit + 1)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_GATEWAY,
+            "{source}: {:?}",
+            reply.text()
+        );
+        let text = reply.text();
+        // "... the response event is N bytes, over the ... limit of L bytes"
+        let size: usize = text
+            .split("response event is ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{source}: no size in {text:?}"));
+        assert!(size > limit, "{source}: {text:?}");
+        assert!(
+            text.contains(&format!("limit of {limit} bytes")),
+            "{source}: {text:?}"
+        );
+
+        assert_eq!(server.get("/add?first=1&second=1").await.text(), "2");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn failing_or_panicking_service_answers_500_and_the_server_keeps_serving() {
+    for source in ALL {
+        let server = Server::start(source).await;
+        for switch in ["x-test-panic", "x-test-error"] {
+            let request = server
+                .request(Method::GET, "/fail")
+                .header(switch, "1")
+                .body(Full::default())
+                .unwrap();
+            let reply = server.send(request).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{source} {switch}: {:?}",
+                reply.text()
+            );
+            assert_eq!(reply.text(), "Internal Server Error", "{source} {switch}");
+
+            let reply = server.get("/add?first=2&second=3").await;
+            assert_eq!(reply.text(), "5", "{source} after {switch}");
+        }
+        server.stop().await;
+    }
+}
+
+/// A fresh, empty directory for one test's captures.
+fn capture_dir(source: LocalSource) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "lambda-gateway-local-test-{}-{source}",
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn captured_events_replay_to_the_same_response() {
+    let upload = binary_payload(3000, 0xca97);
+    let download = binary_payload(2000, 0xd0_d1);
+    for source in ALL {
+        let dir = capture_dir(source);
+        let server = Server::start_capturing(source, dir.clone()).await;
+        let get = server
+            .send(
+                server
+                    .request(Method::GET, "/captured?x=1&y=a+b")
+                    .header("x-multi", "one")
+                    .header("x-multi", "two")
+                    .body(Full::default())
+                    .unwrap(),
+            )
+            .await;
+        let post = server
+            .send(
+                server
+                    .request(Method::POST, "/upload/it")
+                    .header(CONTENT_TYPE, "application/octet-stream")
+                    .body(Full::new(Bytes::from(upload.clone())))
+                    .unwrap(),
+            )
+            .await;
+        let scripted = server
+            .get_scripted(
+                "/",
+                201,
+                &[
+                    ("content-type", "image/png"),
+                    ("set-cookie", "a=1"),
+                    ("set-cookie", "b=2; Path=/"),
+                    ("x-custom", "yes"),
+                ],
+                &download,
+            )
+            .await;
+        server.stop().await;
+
+        assert_eq!(
+            get.seen(source).header("x-multi").len(),
+            match source {
+                LocalSource::ApiGatewayRest | LocalSource::AlbMultiValue => 2,
+                _ => 1,
+            },
+            "{source}"
+        );
+        assert!(post.seen(source).body() == upload, "{source}");
+        assert_eq!(scripted.status, StatusCode::CREATED, "{source}");
+        assert!(scripted.body == download, "{source}");
+
+        let mut files: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                "0001-GET-captured.json",
+                "0002-POST-upload_it.json",
+                "0003-GET-root.json"
+            ],
+            "{source}"
+        );
+
+        for (file, live) in files.iter().zip([&get, &post, &scripted]) {
+            let event = fs::read(dir.join(file)).unwrap();
+            let parsed: Value = serde_json::from_slice(&event).unwrap();
+            check_event_shape(source, &parsed, file);
+
+            // Replaying the file offline gives the response event the client's answer came from:
+            // same status, every header, the same body bytes (and the same request seen by the
+            // echo, which is in the body).
+            let replayed = Gateway::new(tower::service_fn(app))
+                .invoke(&event)
+                .await
+                .unwrap_or_else(|e| panic!("{source}: replaying {file} failed: {e}"));
+            let replayed: Value = serde_json::from_slice(&replayed).unwrap();
+            assert_eq!(
+                replayed["statusCode"].as_u64(),
+                Some(u64::from(live.status.as_u16())),
+                "{source} {file}: {replayed}"
+            );
+            let body = replayed["body"].as_str().unwrap_or_default();
+            let body = if replayed["isBase64Encoded"] == Value::Bool(true) {
+                STANDARD.decode(body).unwrap()
+            } else {
+                body.as_bytes().to_vec()
+            };
+            assert!(
+                body == live.body,
+                "{source} {file}: the replayed body differs: {:?} vs {:?}",
+                String::from_utf8_lossy(&body),
+                live.text()
+            );
+            let mut live_headers: Vec<(String, String)> = live
+                .headers
+                .iter()
+                .filter(|(name, _)| *name != "content-length" && *name != "date")
+                .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+                .collect();
+            live_headers.sort();
+            assert_eq!(
+                event_headers(source, &replayed),
+                live_headers,
+                "{source} {file}: {replayed}"
+            );
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
+
+/// Every header a response event of `source` carries, names lower-cased, sorted.
+fn event_headers(source: LocalSource, event: &Value) -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    let single = event["headers"].as_object().into_iter().flatten();
+    let multi = event["multiValueHeaders"].as_object().into_iter().flatten();
+    match source {
+        LocalSource::ApiGatewayRest | LocalSource::AlbMultiValue => {
+            for (name, values) in multi {
+                for value in values.as_array().unwrap() {
+                    headers.push((name.to_lowercase(), value.as_str().unwrap().to_owned()));
+                }
+            }
+            if source == LocalSource::ApiGatewayRest {
+                // API Gateway merges `headers` into `multiValueHeaders`.
+                for (name, value) in single {
+                    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                        headers.push((name.to_lowercase(), value.as_str().unwrap().to_owned()));
+                    }
+                }
+            }
+        }
+        _ => {
+            for (name, value) in single {
+                headers.push((name.to_lowercase(), value.as_str().unwrap().to_owned()));
+            }
+            for cookie in event["cookies"].as_array().into_iter().flatten() {
+                headers.push(("set-cookie".into(), cookie.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    headers.sort();
+    headers
+}
+
+/// The captured event has the shape of `source`'s events.
+fn check_event_shape(source: LocalSource, event: &Value, file: &str) {
+    let context = &event["requestContext"];
+    let ok = match source {
+        LocalSource::ApiGatewayRest => {
+            event["httpMethod"].is_string()
+                && event["multiValueHeaders"].is_object()
+                && context["stage"] == "local"
+                && event.get("version").is_none()
+        }
+        LocalSource::ApiGatewayHttp => {
+            event["version"] == "2.0"
+                && event["rawPath"].is_string()
+                && context["stage"] == "$default"
+                && !context["domainName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .ends_with(".on.aws")
+        }
+        LocalSource::FunctionUrl => {
+            event["version"] == "2.0"
+                && context["domainName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .ends_with(".lambda-url.us-east-1.on.aws")
+        }
+        LocalSource::Alb => {
+            context["elb"]["targetGroupArn"].is_string()
+                && event["headers"].is_object()
+                && event.get("multiValueHeaders").is_none()
+        }
+        LocalSource::AlbMultiValue => {
+            context["elb"]["targetGroupArn"].is_string()
+                && event["multiValueHeaders"].is_object()
+                && event.get("headers").is_none()
+        }
+        other => panic!("no expectation for {other}"),
+    };
+    assert!(ok, "{source}: {file} is not such an event: {event:#}");
+}

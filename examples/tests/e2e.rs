@@ -1,0 +1,848 @@
+//! End to end: the built `echo` and `hello` examples, run as processes under a Lambda Runtime API
+//! test server — the real `lambda_runtime` path — with events from every front door: API Gateway
+//! REST, HTTP API payload 1.0 and 2.0, Function URLs, ALB in both header modes.
+//!
+//! Every test starts its own server and process and ends with `assert_no_strays`: the function
+//! answered each invocation exactly once and sent nothing else.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use serde_json::{Value, json};
+use support::{
+    Outcome, RuntimeApi,
+    events::{
+        Alb, Answer, Format, HTTP_REQUEST_ID, HTTP_SOURCE_IP, HTTP_STAGE, Http, REST_REQUEST_ID,
+        REST_SOURCE_IP, REST_STAGE, Rest, URL_REQUEST_ID, URL_SOURCE_IP, read_answer,
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Shared checks
+
+async fn ask(server: &RuntimeApi, format: Format, event: String) -> Answer {
+    let response = server.invoke(event).await.response();
+    read_answer(format, &response)
+}
+
+/// `[[name, value], ...]` grouped by name, names sorted, each name's values in order: the echo
+/// contract keeps every value in order per name; the order across names is `HeaderMap`'s.
+fn grouped(headers: &Value) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for pair in headers.as_array().expect("headers is an array") {
+        let name = pair[0].as_str().expect("a header name").to_owned();
+        let value = pair[1].as_str().expect("a header value").to_owned();
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(value),
+            None => groups.push((name, vec![value])),
+        }
+    }
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    groups
+}
+
+/// The echo contract: 200, `content-type: application/json`, and exactly `expected`.
+#[track_caller]
+fn assert_echo(answer: &Answer, mut expected: Value) {
+    assert_eq!(answer.status, 200, "echo status of {answer:?}");
+    assert_eq!(answer.header("content-type"), "application/json");
+    let mut actual = answer.json();
+    assert_eq!(
+        grouped(&actual["headers"].take()),
+        grouped(&expected["headers"].take()),
+        "echoed headers"
+    );
+    assert_eq!(actual, expected, "echo body");
+}
+
+/// The generic 500 the adapter answers for a failing or panicking service, in `format`.
+#[track_caller]
+fn assert_internal_error(answer: &Answer, switch: &str) {
+    assert_eq!(answer.status, 500, "{switch}: {answer:?}");
+    let body = String::from_utf8_lossy(&answer.body);
+    assert!(
+        !body.contains("x-echo"),
+        "{switch}: the 500 leaks the handler's message: {body:?}"
+    );
+}
+
+const BINARY_BODY: &[u8] = b"\x00\x01\xfe\xff binary \x80\x7f";
+/// What `x-echo-response` asks for: two cookies, a plain header, a body that is not UTF-8.
+const SCRIPTED_BODY: &[u8] = b"\xff\xfe\x00ok";
+
+fn scripted_response() -> String {
+    json!({
+        "status": 201,
+        "headers": [["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-y", "z"]],
+        "body_base64": STANDARD.encode(SCRIPTED_BODY),
+    })
+    .to_string()
+}
+
+fn scripted_text_response() -> String {
+    json!({
+        "status": 404,
+        "headers": [["content-type", "text/plain; charset=utf-8"], ["x-multi", "1"], ["x-multi", "2"]],
+        "body_base64": STANDARD.encode("not here, ü"),
+    })
+    .to_string()
+}
+
+/// `x-echo-response` answered exactly: status, every header value in order, body bytes — and the
+/// cookies where `format` carries them.
+#[track_caller]
+fn assert_scripted(format: Format, event: &Value) {
+    let answer = read_answer(format, event);
+    assert_eq!(answer.status, 201, "{event}");
+    assert_eq!(answer.body, SCRIPTED_BODY, "{event}");
+    assert!(
+        answer.base64,
+        "a body that is not UTF-8 goes base64: {event}"
+    );
+    let mut headers = answer.headers.clone();
+    headers.sort();
+    assert_eq!(
+        headers,
+        [("set-cookie", "a=1"), ("set-cookie", "b=2"), ("x-y", "z")]
+            .map(|(n, v)| (n.to_owned(), v.to_owned())),
+        "exactly the scripted headers: {event}"
+    );
+    match format {
+        Format::Rest | Format::AlbMulti => assert_eq!(
+            event["multiValueHeaders"],
+            json!({"set-cookie": ["a=1", "b=2"], "x-y": ["z"]}),
+            "{event}"
+        ),
+        Format::Http => {
+            assert_eq!(event["cookies"], json!(["a=1", "b=2"]), "{event}");
+            assert_eq!(event["headers"], json!({"x-y": "z"}), "{event}");
+        }
+        Format::AlbSingle => {
+            let headers = event["headers"].as_object().unwrap();
+            let cookie_names: Vec<&String> = headers
+                .keys()
+                .filter(|n| n.eq_ignore_ascii_case("set-cookie"))
+                .collect();
+            assert_eq!(
+                cookie_names.len(),
+                2,
+                "one case variant of set-cookie per cookie: {event}"
+            );
+            assert_eq!(headers["x-y"], "z", "{event}");
+        }
+    }
+}
+
+#[track_caller]
+fn assert_scripted_text(format: Format, event: &Value) {
+    let answer = read_answer(format, event);
+    assert_eq!(answer.status, 404, "{event}");
+    assert!(
+        !answer.base64,
+        "a UTF-8 text/plain body goes as text: {event}"
+    );
+    assert_eq!(answer.text(), "not here, ü", "{event}");
+    assert_eq!(answer.header("content-type"), "text/plain; charset=utf-8");
+    match format {
+        Format::Rest | Format::AlbMulti => {
+            assert_eq!(answer.header_values("x-multi"), ["1", "2"], "{event}");
+        }
+        // One string per name: repeated values joined, none dropped.
+        Format::Http => assert_eq!(answer.header("x-multi"), "1,2", "{event}"),
+        Format::AlbSingle => assert_eq!(answer.header("x-multi"), "1, 2", "{event}"),
+    }
+}
+
+/// One event of a source, built with the request's switches as extra headers.
+type MakeEvent<'a> = &'a dyn Fn(&[(&str, &str)]) -> String;
+
+/// The switches, on one echo process: `x-echo-response` (binary and text), then `x-echo-error`
+/// and `x-echo-panic`, each followed by an ordinary event that must be served normally.
+async fn check_switches(server: &RuntimeApi, format: Format, event: MakeEvent<'_>) {
+    let spec = scripted_response();
+    let response = server
+        .invoke(event(&[("X-Echo-Response", &spec)]))
+        .await
+        .response();
+    assert_scripted(format, &response);
+
+    let spec = scripted_text_response();
+    let response = server
+        .invoke(event(&[("X-Echo-Response", &spec)]))
+        .await
+        .response();
+    assert_scripted_text(format, &response);
+
+    for switch in ["x-echo-error", "x-echo-panic"] {
+        let answer = ask(server, format, event(&[(switch, "1")])).await;
+        assert_internal_error(&answer, switch);
+        let after = ask(server, format, event(&[])).await;
+        assert_eq!(after.status, 200, "the event after {switch}: {after:?}");
+        assert_eq!(after.header("content-type"), "application/json");
+        assert_eq!(after.json()["path"], "/switch", "the event after {switch}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// hello
+
+/// The hello contract on one process: `/add` from the query, `/add` from a url-encoded form
+/// body, and `/` (and any other path) answering `index`.
+async fn check_hello(server: &RuntimeApi, format: Format, add_query: String, add_form: String) {
+    for (what, event) in [("query", add_query), ("form body", add_form)] {
+        let answer = ask(server, format, event).await;
+        assert_eq!(answer.status, 200, "/add from the {what}: {answer:?}");
+        assert_eq!(answer.text(), "5", "/add from the {what}: {answer:?}");
+        assert_eq!(answer.header("x-hi"), "foo", "/add from the {what}");
+        assert!(!answer.base64, "a text body goes as text: {answer:?}");
+    }
+}
+
+const FORM: &[(&str, &str)] = &[("Content-Type", "application/x-www-form-urlencoded")];
+const FORM_BODY: &[u8] = b"first=2&second=3";
+
+#[tokio::test]
+async fn hello_rest() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let add_query = Rest {
+        query: &[("first", "2"), ("second", "3")],
+        ..Rest::get("/add")
+    };
+    let add_form = Rest {
+        method: "POST",
+        headers: FORM,
+        body: Some(FORM_BODY),
+        ..Rest::get("/add")
+    };
+    check_hello(&server, Format::Rest, add_query.event(), add_form.event()).await;
+    for path in ["/", "/elsewhere"] {
+        let answer = ask(&server, Format::Rest, Rest::get(path).event()).await;
+        assert_eq!((answer.status, answer.text()), (200, "index"), "{path}");
+    }
+    // The REST format carries every header in multiValueHeaders.
+    let response = server.invoke(add_query.event()).await.response();
+    assert_eq!(response["multiValueHeaders"]["x-hi"], json!(["foo"]));
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn hello_http_api_payload_1() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let add_query = Rest {
+        query: &[("first", "2"), ("second", "3")],
+        ..Rest::get("/add").http_api()
+    };
+    let add_form = Rest {
+        method: "POST",
+        headers: FORM,
+        body: Some(FORM_BODY),
+        base64: true,
+        ..Rest::get("/add").http_api()
+    };
+    check_hello(&server, Format::Rest, add_query.event(), add_form.event()).await;
+    let answer = ask(&server, Format::Rest, Rest::get("/").http_api().event()).await;
+    assert_eq!((answer.status, answer.text()), (200, "index"));
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn hello_http_api() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let add_query = Http {
+        raw_query: "first=2&second=3",
+        ..Http::get("/add")
+    };
+    // HTTP APIs base64-encode form bodies.
+    let add_form = Http {
+        method: "POST",
+        headers: FORM,
+        body: Some(FORM_BODY),
+        base64: true,
+        ..Http::get("/add")
+    };
+    check_hello(&server, Format::Http, add_query.event(), add_form.event()).await;
+    let answer = ask(&server, Format::Http, Http::get("/").event()).await;
+    assert_eq!((answer.status, answer.text()), (200, "index"));
+    // Payload 2.0 carries one string per header name.
+    let response = server.invoke(add_query.event()).await.response();
+    assert_eq!(response["headers"]["x-hi"], "foo");
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn hello_function_url() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let add_query = Http {
+        raw_query: "first=2&second=3",
+        ..Http::get("/add").function_url()
+    };
+    let add_form = Http {
+        method: "POST",
+        headers: FORM,
+        body: Some(FORM_BODY),
+        ..Http::get("/add").function_url()
+    };
+    check_hello(&server, Format::Http, add_query.event(), add_form.event()).await;
+    let answer = ask(&server, Format::Http, Http::get("/").function_url().event()).await;
+    assert_eq!((answer.status, answer.text()), (200, "index"));
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn hello_alb_single_value() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let add_query = Alb {
+        query: &[("first", "2"), ("second", "3")],
+        ..Alb::get("/add")
+    };
+    let add_form = Alb {
+        method: "POST",
+        headers: FORM,
+        body: Some(FORM_BODY),
+        ..Alb::get("/add")
+    };
+    check_hello(
+        &server,
+        Format::AlbSingle,
+        add_query.event(),
+        add_form.event(),
+    )
+    .await;
+    // A health check: GET /, no host.
+    let health = Alb {
+        headers: &[("user-agent", "ELB-HealthChecker/2.0")],
+        ..Alb::get("/")
+    };
+    let answer = ask(&server, Format::AlbSingle, health.event()).await;
+    assert_eq!((answer.status, answer.text()), (200, "index"));
+    let response = server.invoke(add_query.event()).await.response();
+    assert_eq!(response["statusDescription"], "200 OK");
+    assert_eq!(response["headers"]["x-hi"], "foo");
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn hello_alb_multi_value() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let add_query = Alb {
+        query: &[("first", "2"), ("second", "3")],
+        ..Alb::get("/add").multi_value()
+    };
+    let add_form = Alb {
+        method: "POST",
+        headers: FORM,
+        body: Some(FORM_BODY),
+        base64: true,
+        ..Alb::get("/add").multi_value()
+    };
+    check_hello(
+        &server,
+        Format::AlbMulti,
+        add_query.event(),
+        add_form.event(),
+    )
+    .await;
+    let answer = ask(
+        &server,
+        Format::AlbMulti,
+        Alb::get("/").multi_value().event(),
+    )
+    .await;
+    assert_eq!((answer.status, answer.text()), (200, "index"));
+    let response = server.invoke(add_query.event()).await.response();
+    assert_eq!(response["statusDescription"], "200 OK");
+    assert_eq!(response["multiValueHeaders"]["x-hi"], json!(["foo"]));
+    server.assert_no_strays();
+}
+
+// ---------------------------------------------------------------------------------------------
+// echo
+
+/// The client's path, percent-encoded: `/café/a b/100%/?x#y`.
+const RAW_PATH: &str = "/caf%C3%A9/a%20b/100%25/%3Fx%23y";
+/// The same path as API Gateway REST (and payload 1.0) delivers it: decoded.
+const DECODED_PATH: &str = "/café/a b/100%/?x#y";
+
+/// Headers a client sends: repeated `X-Multi`, cookies, mixed-case names.
+const CLIENT_HEADERS: &[(&str, &str)] = &[
+    ("Accept", "*/*"),
+    ("X-Multi", "1"),
+    ("X-Multi", "2"),
+    ("Cookie", "a=1; b=2"),
+    ("User-Agent", "e2e/1.0"),
+];
+
+fn with<'a>(base: &[(&'a str, &'a str)], extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    base.iter().chain(extra).copied().collect()
+}
+
+fn echo_headers(pairs: &[(&str, &str)]) -> Value {
+    Value::Array(pairs.iter().map(|(n, v)| json!([n, v])).collect())
+}
+
+#[tokio::test]
+async fn echo_rest() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let headers = with(&[("Host", "api.example.com")], CLIENT_HEADERS);
+    let get = Rest {
+        path: DECODED_PATH,
+        query: &[("tag", "x"), ("tag", "y z"), ("q", "a+b&c=d"), ("e", "")],
+        headers: &headers,
+        ..Rest::get("/")
+    };
+    let query = "tag=x&tag=y%20z&q=a%2Bb%26c%3Dd&e=";
+    assert_echo(
+        &ask(&server, Format::Rest, get.event()).await,
+        json!({
+            "method": "GET",
+            "uri": format!("{RAW_PATH}?{query}"),
+            "path": RAW_PATH,
+            "query": query,
+            "headers": echo_headers(&[
+                ("host", "api.example.com"), ("accept", "*/*"), ("x-multi", "1"), ("x-multi", "2"),
+                ("cookie", "a=1; b=2"), ("user-agent", "e2e/1.0"),
+            ]),
+            "body_base64": "",
+            "source": "apigw_rest",
+            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE},
+        }),
+    );
+
+    // Binary body; no Host header: the host comes from requestContext.domainName.
+    let post = Rest {
+        method: "POST",
+        headers: &[("Content-Type", "application/octet-stream")],
+        body: Some(BINARY_BODY),
+        base64: true,
+        ..Rest::get("/upload")
+    };
+    assert_echo(
+        &ask(&server, Format::Rest, post.event()).await,
+        json!({
+            "method": "POST",
+            "uri": "/upload",
+            "path": "/upload",
+            "query": null,
+            "headers": echo_headers(&[
+                ("content-type", "application/octet-stream"),
+                ("host", "1234567890.execute-api.us-east-1.amazonaws.com"),
+            ]),
+            "body_base64": STANDARD.encode(BINARY_BODY),
+            "source": "apigw_rest",
+            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE},
+        }),
+    );
+
+    let event = |extra: &[(&str, &str)]| {
+        let headers = with(CLIENT_HEADERS, extra);
+        Rest {
+            headers: &headers,
+            ..Rest::get("/switch")
+        }
+        .event()
+    };
+    check_switches(&server, Format::Rest, &event).await;
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn echo_http_api_payload_1() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let headers = with(&[("Host", "api.example.com")], CLIENT_HEADERS);
+    let get = Rest {
+        path: DECODED_PATH,
+        query: &[("tag", "x"), ("tag", "y z")],
+        headers: &headers,
+        ..Rest::get("/").http_api()
+    };
+    let query = "tag=x&tag=y%20z";
+    assert_echo(
+        &ask(&server, Format::Rest, get.event()).await,
+        json!({
+            "method": "GET",
+            "uri": format!("{RAW_PATH}?{query}"),
+            "path": RAW_PATH,
+            "query": query,
+            "headers": echo_headers(&[
+                ("host", "api.example.com"), ("accept", "*/*"), ("x-multi", "1"), ("x-multi", "2"),
+                ("cookie", "a=1; b=2"), ("user-agent", "e2e/1.0"),
+            ]),
+            "body_base64": "",
+            // Payload 1.0 is the REST format, whichever API sent it.
+            "source": "apigw_rest",
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE},
+        }),
+    );
+
+    let post = Rest {
+        method: "PUT",
+        headers: &[("Host", "api.example.com"), ("Content-Type", "image/png")],
+        body: Some(BINARY_BODY),
+        base64: true,
+        ..Rest::get("/upload").http_api()
+    };
+    let echoed = ask(&server, Format::Rest, post.event()).await.json();
+    assert_eq!(echoed["method"], "PUT");
+    assert_eq!(echoed["body_base64"], STANDARD.encode(BINARY_BODY));
+
+    let event = |extra: &[(&str, &str)]| {
+        let headers = with(CLIENT_HEADERS, extra);
+        Rest {
+            headers: &headers,
+            ..Rest::get("/switch").http_api()
+        }
+        .event()
+    };
+    check_switches(&server, Format::Rest, &event).await;
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn echo_http_api() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let headers = with(&[("Host", "api.example.com")], CLIENT_HEADERS);
+    // HTTP APIs have been reported to deliver rawPath decoded: a literal space and é.
+    let get = Http {
+        raw_path: "/café/a b",
+        raw_query: "tag=x&tag=y%20z&q=a+b&e=",
+        headers: &headers,
+        ..Http::get("/")
+    };
+    let query = "tag=x&tag=y%20z&q=a+b&e=";
+    assert_echo(
+        &ask(&server, Format::Http, get.event()).await,
+        json!({
+            "method": "GET",
+            "uri": format!("/caf%C3%A9/a%20b?{query}"),
+            "path": "/caf%C3%A9/a%20b",
+            "query": query,
+            // Payload 2.0 comma-joins repeated headers and moves cookies to `cookies`.
+            "headers": echo_headers(&[
+                ("host", "api.example.com"), ("accept", "*/*"), ("x-multi", "1,2"),
+                ("user-agent", "e2e/1.0"), ("cookie", "a=1; b=2"),
+            ]),
+            "body_base64": "",
+            "source": "apigw_http",
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE},
+        }),
+    );
+
+    let post = Http {
+        method: "POST",
+        raw_path: "/upload",
+        headers: &[("Content-Type", "application/octet-stream")],
+        body: Some(BINARY_BODY),
+        base64: true,
+        ..Http::get("/")
+    };
+    assert_echo(
+        &ask(&server, Format::Http, post.event()).await,
+        json!({
+            "method": "POST",
+            "uri": "/upload",
+            "path": "/upload",
+            "query": null,
+            "headers": echo_headers(&[
+                ("content-type", "application/octet-stream"),
+                ("host", "r3pmxmplak.execute-api.us-east-2.amazonaws.com"),
+            ]),
+            "body_base64": STANDARD.encode(BINARY_BODY),
+            "source": "apigw_http",
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE},
+        }),
+    );
+
+    let event = |extra: &[(&str, &str)]| {
+        let headers = with(CLIENT_HEADERS, extra);
+        Http {
+            headers: &headers,
+            ..Http::get("/switch")
+        }
+        .event()
+    };
+    check_switches(&server, Format::Http, &event).await;
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn echo_function_url() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let host = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6.lambda-url.us-east-1.on.aws";
+    let headers = with(&[("Host", host)], CLIENT_HEADERS);
+    // Function URLs keep the client's encoding, %2F included.
+    let path = "/caf%C3%A9/a%20b/a%2Fb/100%25";
+    let get = Http {
+        raw_path: path,
+        raw_query: "tag=x&tag=y%20z&q=a+b",
+        headers: &headers,
+        ..Http::get("/").function_url()
+    };
+    let query = "tag=x&tag=y%20z&q=a+b";
+    assert_echo(
+        &ask(&server, Format::Http, get.event()).await,
+        json!({
+            "method": "GET",
+            "uri": format!("{path}?{query}"),
+            "path": path,
+            "query": query,
+            "headers": echo_headers(&[
+                ("host", host), ("accept", "*/*"), ("x-multi", "1,2"),
+                ("user-agent", "e2e/1.0"), ("cookie", "a=1; b=2"),
+            ]),
+            "body_base64": "",
+            "source": "apigw_http",
+            "context": {"request_id": URL_REQUEST_ID, "source_ip": URL_SOURCE_IP, "stage": HTTP_STAGE},
+        }),
+    );
+
+    let post = Http {
+        method: "POST",
+        raw_path: "/upload",
+        headers: &[("Host", host), ("Content-Type", "application/octet-stream")],
+        body: Some(BINARY_BODY),
+        base64: true,
+        ..Http::get("/").function_url()
+    };
+    let echoed = ask(&server, Format::Http, post.event()).await.json();
+    assert_eq!(echoed["method"], "POST");
+    assert_eq!(echoed["body_base64"], STANDARD.encode(BINARY_BODY));
+
+    let event = |extra: &[(&str, &str)]| {
+        let headers = with(CLIENT_HEADERS, extra);
+        Http {
+            headers: &headers,
+            ..Http::get("/switch").function_url()
+        }
+        .event()
+    };
+    check_switches(&server, Format::Http, &event).await;
+    server.assert_no_strays();
+}
+
+/// Headers an ALB adds.
+const ALB_HEADERS: &[(&str, &str)] = &[
+    ("Host", "lambda-alb-123578498.us-east-1.elb.amazonaws.com"),
+    (
+        "X-Amzn-Trace-Id",
+        "Root=1-5c536348-3d683b8b04734faae651f476",
+    ),
+    ("X-Forwarded-For", "198.51.100.1, 203.0.113.9"),
+    ("X-Forwarded-Port", "443"),
+    ("X-Forwarded-Proto", "https"),
+];
+
+/// ALB events carry no request id: the context's is the Lambda invocation's.
+const ALB_INVOCATION: &str = "a7f2e3c4-1b2d-4e5f-8a9b-0c1d2e3f4a5b";
+
+fn alb_echo_headers(multi_value: bool) -> Value {
+    let multi: &[(&str, &str)] = if multi_value {
+        &[("x-multi", "1"), ("x-multi", "2")]
+    } else {
+        // Single-value mode: ALB keeps the last value.
+        &[("x-multi", "2")]
+    };
+    let mut pairs = vec![
+        ("host", "lambda-alb-123578498.us-east-1.elb.amazonaws.com"),
+        (
+            "x-amzn-trace-id",
+            "Root=1-5c536348-3d683b8b04734faae651f476",
+        ),
+        ("x-forwarded-for", "198.51.100.1, 203.0.113.9"),
+        ("x-forwarded-port", "443"),
+        ("x-forwarded-proto", "https"),
+        ("accept", "*/*"),
+    ];
+    pairs.extend_from_slice(multi);
+    pairs.extend([("cookie", "a=1; b=2"), ("user-agent", "e2e/1.0")]);
+    echo_headers(&pairs)
+}
+
+async fn echo_alb(multi_value: bool) {
+    let (format, mode) = if multi_value {
+        (
+            Format::AlbMulti,
+            Alb::multi_value as fn(Alb<'static>) -> Alb<'static>,
+        )
+    } else {
+        (
+            Format::AlbSingle,
+            std::convert::identity as fn(Alb<'static>) -> Alb<'static>,
+        )
+    };
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let headers = with(ALB_HEADERS, CLIENT_HEADERS);
+    // ALB passes path and query exactly as the client sent them.
+    let get = Alb {
+        path: RAW_PATH,
+        query: &[("tag", "x"), ("tag", "y%20z"), ("q", "a+b"), ("e", "")],
+        headers: &headers,
+        ..mode(Alb::get("/"))
+    };
+    let query = if multi_value {
+        "tag=x&tag=y%20z&q=a+b&e="
+    } else {
+        "tag=y%20z&q=a+b&e="
+    };
+    let response = server
+        .invoke_as(ALB_INVOCATION, get.event())
+        .await
+        .response();
+    assert_echo(
+        &read_answer(format, &response),
+        json!({
+            "method": "GET",
+            "uri": format!("{RAW_PATH}?{query}"),
+            "path": RAW_PATH,
+            "query": query,
+            "headers": alb_echo_headers(multi_value),
+            "body_base64": "",
+            "source": "alb",
+            // The source IP is the address ALB appended to X-Forwarded-For; ALB has no stage.
+            "context": {"request_id": ALB_INVOCATION, "source_ip": "203.0.113.9", "stage": null},
+        }),
+    );
+
+    let post = Alb {
+        method: "POST",
+        path: "/upload",
+        headers: &[("content-type", "application/octet-stream")],
+        body: Some(BINARY_BODY),
+        base64: true,
+        ..mode(Alb::get("/"))
+    };
+    let response = server
+        .invoke_as("b8e3f4d5-2c3e-4f60-9bac-1d2e3f4a5b6c", post.event())
+        .await
+        .response();
+    assert_echo(
+        &read_answer(format, &response),
+        json!({
+            "method": "POST",
+            "uri": "/upload",
+            "path": "/upload",
+            "query": null,
+            // No host is invented for ALB.
+            "headers": echo_headers(&[("content-type", "application/octet-stream")]),
+            "body_base64": STANDARD.encode(BINARY_BODY),
+            "source": "alb",
+            "context": {"request_id": "b8e3f4d5-2c3e-4f60-9bac-1d2e3f4a5b6c", "source_ip": null, "stage": null},
+        }),
+    );
+
+    let event = |extra: &[(&str, &str)]| {
+        let headers = with(&with(ALB_HEADERS, CLIENT_HEADERS), extra);
+        Alb {
+            headers: &headers,
+            ..mode(Alb::get("/switch"))
+        }
+        .event()
+    };
+    check_switches(&server, format, &event).await;
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn echo_alb_single_value() {
+    echo_alb(false).await;
+}
+
+#[tokio::test]
+async fn echo_alb_multi_value() {
+    echo_alb(true).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events that are not HTTP requests
+
+const SQS_EVENT: &str = r#"{"Records":[{"messageId":"059f36b4-87a3-44ab-83d2-661975830a7d","receiptHandle":"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a","body":"hello from SQS","attributes":{"ApproximateReceiveCount":"1","SentTimestamp":"1545082649183","SenderId":"AIDAIENQZJOLO23YVJ4VO","ApproximateFirstReceiveTimestamp":"1545082649185"},"messageAttributes":{},"md5OfBody":"e4e68fb7bd0e697a0ae8f1bb342846b3","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-2:123456789012:my-queue","awsRegion":"us-east-2"}]}"#;
+
+const S3_EVENT: &str = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2024-01-01T12:00:00.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:EXAMPLE"},"requestParameters":{"sourceIPAddress":"192.0.2.1"},"responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},"s3":{"s3SchemaVersion":"1.0","configurationId":"on-upload","bucket":{"name":"example-bucket","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::example-bucket"},"object":{"key":"uploads/photo.jpg","size":1024,"eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0A1B2C3D4E5F678901"}}}]}"#;
+
+/// An ordinary event: the process still serves it after an invocation error.
+async fn assert_still_serving(server: &RuntimeApi, after: &str) {
+    let answer = ask(server, Format::Http, Http::get("/still-here").event()).await;
+    assert_eq!(answer.status, 200, "the event after {after}: {answer:?}");
+    assert_eq!(
+        answer.json()["path"],
+        "/still-here",
+        "the event after {after}"
+    );
+}
+
+#[tokio::test]
+async fn non_http_events_are_unrecognized_and_the_next_event_is_served() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    for (what, event, found) in [
+        (
+            "an SQS event",
+            SQS_EVENT,
+            "found an object with keys [Records]",
+        ),
+        (
+            "an S3 event",
+            S3_EVENT,
+            "found an object with keys [Records]",
+        ),
+        ("an empty object", "{}", "found an empty object"),
+        ("a JSON array", "[1,2]", "found a JSON array"),
+    ] {
+        let (error_type, message) = server.invoke(event).await.error();
+        assert_eq!(
+            error_type, "lambda_gateway::UnrecognizedEvent",
+            "{what}: {message}"
+        );
+        assert!(
+            message.starts_with(
+                "unrecognized event: expected an API Gateway, Function URL or ALB request"
+            ) && message.contains(found),
+            "{what}: {message}"
+        );
+        assert_still_serving(&server, what).await;
+    }
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn a_payload_that_is_not_json_is_an_error_and_the_next_event_is_served() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    for (what, payload) in [
+        ("text", &b"this is not JSON"[..]),
+        ("truncated JSON", &br#"{"version":"2.0","rawPath":"/"#[..]),
+        ("bytes that are not UTF-8", &b"\xff\xfe{\x00"[..]),
+    ] {
+        let outcome = server.invoke(payload).await;
+        let Outcome::Error {
+            error_type,
+            error_message,
+            ..
+        } = &outcome
+        else {
+            panic!("{what}: expected an invocation error, the function posted {outcome:?}");
+        };
+        assert_eq!(
+            error_type, "lambda_gateway::NotJson",
+            "{what}: {error_message}"
+        );
+        assert!(
+            error_message.starts_with("event is not valid JSON"),
+            "{what}: {error_message}"
+        );
+        assert_still_serving(&server, what).await;
+    }
+    server.assert_no_strays();
+}
