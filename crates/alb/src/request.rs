@@ -89,7 +89,7 @@ pub fn parse_typed_event(context: &RequestContext) -> Result<TypedEvent, Error> 
     serde_json::from_slice(context.raw_event()).map_err(|error| {
         Error::invalid_event(
             SOURCE,
-            "",
+            "(event)",
             format!("cannot be read as a typed ALB event: {error}"),
         )
     })

@@ -1,5 +1,9 @@
 use http::{header::SET_COOKIE, response::Parts};
-use lambda_gateway_core::{EncodeOptions, encoding::header_value_text, json::JsonWriter};
+use lambda_gateway_core::{
+    EncodeOptions,
+    encoding::{header_value_text, joined_values},
+    json::JsonWriter,
+};
 
 /// How many `Set-Cookie` headers a single-value-mode response can carry: one per letter-case
 /// variant of `set-cookie` (nine letters, 2⁹ spellings).
@@ -10,15 +14,12 @@ pub const MAX_SINGLE_VALUE_COOKIES: usize = 512;
 /// `isBase64Encoded`. In single-value mode repeated headers are joined with `, ` and repeated
 /// `Set-Cookie` headers use letter-case variants of the name (see the crate docs).
 pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -> Vec<u8> {
-    let as_text = options.binary.is_text(&parts.headers, body);
+    let text = options.binary.text_body(&parts.headers, body);
     let mut json = JsonWriter::with_capacity(160 + parts.headers.len() * 48 + body.len() * 4 / 3);
     json.begin_object();
     json.u16_field("statusCode", parts.status.as_u16());
     let reason = parts.status.canonical_reason().unwrap_or("Unknown");
-    json.string_field(
-        "statusDescription",
-        &format!("{} {reason}", parts.status.as_u16()),
-    );
+    json.joined_string_field("statusDescription", [parts.status.as_str(), " ", reason]);
     if options.multi_value {
         json.begin_object_field("multiValueHeaders");
         for name in parts.headers.keys() {
@@ -31,7 +32,6 @@ pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -
         json.end_object();
     } else {
         json.begin_object_field("headers");
-        let mut joined = String::new();
         for name in parts.headers.keys() {
             if name == SET_COOKIE {
                 for (n, cookie) in parts
@@ -45,18 +45,14 @@ pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -
                 }
                 continue;
             }
-            joined.clear();
-            for (i, value) in parts.headers.get_all(name).iter().enumerate() {
-                if i > 0 {
-                    joined.push_str(", ");
-                }
-                joined.push_str(&header_value_text(value));
-            }
-            json.string_field(name.as_str(), &joined);
+            json.joined_string_field(
+                name.as_str(),
+                joined_values(parts.headers.get_all(name), ", "),
+            );
         }
         json.end_object();
     }
-    json.body_fields(body, as_text);
+    json.body_fields(body, text);
     json.end_object();
     json.finish()
 }

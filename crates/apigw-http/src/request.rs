@@ -74,7 +74,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
             joined.extend_from_slice(cookie.as_bytes());
         }
         let value = HeaderValue::from_maybe_shared(Bytes::from(joined)).map_err(|_| {
-            Error::invalid_event(
+            Error::invalid_request(
                 SOURCE,
                 "cookies",
                 "a cookie contains a byte not allowed in a header (CR, LF, NUL or another control)",
@@ -122,7 +122,7 @@ pub fn parse_typed_event(context: &RequestContext) -> Result<TypedEvent, Error> 
     serde_json::from_slice(context.raw_event()).map_err(|error| {
         Error::invalid_event(
             SOURCE,
-            "",
+            "(event)",
             format!("cannot be read as a typed payload 2.0 event: {error}"),
         )
     })

@@ -1,28 +1,27 @@
 use http::{header::SET_COOKIE, response::Parts};
-use lambda_gateway_core::{EncodeOptions, encoding::header_value_text, json::JsonWriter};
+use lambda_gateway_core::{
+    EncodeOptions,
+    encoding::{header_value_text, joined_values},
+    json::JsonWriter,
+};
 
 /// Writes the payload 2.0 response event: `statusCode`, `headers` (one string per name,
 /// repeated values joined with `,`, none dropped), `cookies` (one entry per `Set-Cookie`, which
 /// cannot be comma-joined), `body` and `isBase64Encoded`.
 pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -> Vec<u8> {
-    let as_text = options.binary.is_text(&parts.headers, body);
+    let text = options.binary.text_body(&parts.headers, body);
     let mut json = JsonWriter::with_capacity(128 + parts.headers.len() * 48 + body.len() * 4 / 3);
     json.begin_object();
     json.u16_field("statusCode", parts.status.as_u16());
     json.begin_object_field("headers");
-    let mut joined = String::new();
     for name in parts.headers.keys() {
         if name == SET_COOKIE {
             continue;
         }
-        joined.clear();
-        for (i, value) in parts.headers.get_all(name).iter().enumerate() {
-            if i > 0 {
-                joined.push(',');
-            }
-            joined.push_str(&header_value_text(value));
-        }
-        json.string_field(name.as_str(), &joined);
+        json.joined_string_field(
+            name.as_str(),
+            joined_values(parts.headers.get_all(name), ","),
+        );
     }
     json.end_object();
     let mut cookies = parts.headers.get_all(SET_COOKIE).iter().peekable();
@@ -33,7 +32,7 @@ pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -
         }
         json.end_array();
     }
-    json.body_fields(body, as_text);
+    json.body_fields(body, text);
     json.end_object();
     json.finish()
 }

@@ -5,7 +5,7 @@ use lambda_gateway_core::{EncodeOptions, encoding::header_value_text, json::Json
 /// header, `Set-Cookie` included), `body` and `isBase64Encoded` — and no other key, since API
 /// Gateway rejects unknown ones as a malformed response.
 pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -> Vec<u8> {
-    let as_text = options.binary.is_text(&parts.headers, body);
+    let text = options.binary.text_body(&parts.headers, body);
     let mut json = JsonWriter::with_capacity(128 + parts.headers.len() * 48 + body.len() * 4 / 3);
     json.begin_object();
     json.u16_field("statusCode", parts.status.as_u16());
@@ -18,7 +18,7 @@ pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -
         json.end_array();
     }
     json.end_object();
-    json.body_fields(body, as_text);
+    json.body_fields(body, text);
     json.end_object();
     json.finish()
 }

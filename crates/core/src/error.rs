@@ -48,6 +48,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// The event is well formed, but the HTTP request it carries cannot be represented: an
+    /// invalid header name or value (CR, LF, NUL...), method token, cookie or URI. The content
+    /// came from the client, so the facade answers it with a 400 in the source's format rather
+    /// than failing the invocation.
+    #[error("invalid request in {event_source} event: `{field}`: {reason}")]
+    InvalidRequest {
+        /// The source whose format the event has.
+        event_source: Source,
+        /// The JSON path of the faulty field.
+        field: Cow<'static, str>,
+        /// What was wrong with it.
+        reason: String,
+    },
+
     /// The service returned an error.
     #[error("the service failed: {0}")]
     Service(#[source] BoxError),
@@ -80,6 +94,35 @@ impl Error {
         }
     }
 
+    /// An [`Error::InvalidRequest`] for `field` of a `source` event.
+    pub fn invalid_request(
+        source: Source,
+        field: impl Into<Cow<'static, str>>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::InvalidRequest {
+            event_source: source,
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the fault lies in what the client sent (answered with a 400), not in the event.
+    pub fn is_client_fault(&self) -> bool {
+        matches!(self, Self::InvalidRequest { .. })
+    }
+
+    /// The source the event came from, when it was recognized.
+    pub fn event_source(&self) -> Option<Source> {
+        match self {
+            Self::SourceDisabled { event_source }
+            | Self::InvalidEvent { event_source, .. }
+            | Self::InvalidRequest { event_source, .. }
+            | Self::InvalidResponse { event_source, .. } => Some(*event_source),
+            _ => None,
+        }
+    }
+
     /// The kind's stable name, as reported in the Lambda invocation error's `errorType`
     /// (`lambda_gateway::InvalidEvent`).
     pub fn kind(&self) -> &'static str {
@@ -88,6 +131,7 @@ impl Error {
             Self::UnrecognizedEvent { .. } => "lambda_gateway::UnrecognizedEvent",
             Self::SourceDisabled { .. } => "lambda_gateway::SourceDisabled",
             Self::InvalidEvent { .. } => "lambda_gateway::InvalidEvent",
+            Self::InvalidRequest { .. } => "lambda_gateway::InvalidRequest",
             Self::Service(_) => "lambda_gateway::ServiceError",
             Self::ResponseBody(_) => "lambda_gateway::ResponseBodyError",
             Self::InvalidResponse { .. } => "lambda_gateway::InvalidResponse",

@@ -10,89 +10,173 @@ use crate::encoding::push_base64;
 #[derive(Debug)]
 pub struct JsonWriter {
     buf: Vec<u8>,
-    /// One entry per open object/array: whether it has no member yet.
-    first: Vec<bool>,
+    /// Bit `d` set: the container open at depth `d` has no member yet. Response events nest
+    /// three levels at most; the writer supports 64.
+    first: u64,
+    depth: u32,
 }
+
+/// Bytes that must be escaped inside a JSON string.
+const fn escape_table() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = true;
+        i += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+}
+
+static ESCAPE: [bool; 256] = escape_table();
 
 impl JsonWriter {
     /// A writer whose buffer starts with room for `capacity` bytes.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             buf: Vec::with_capacity(capacity),
-            first: Vec::with_capacity(4),
+            first: 0,
+            depth: 0,
         }
     }
 
     fn separate(&mut self) {
-        if let Some(first) = self.first.last_mut() {
-            if *first {
-                *first = false;
-            } else {
-                self.buf.push(b',');
-            }
+        if self.depth == 0 {
+            return;
         }
+        let bit = 1u64 << ((self.depth - 1) % 64);
+        if self.first & bit != 0 {
+            self.first &= !bit;
+        } else {
+            self.buf.push(b',');
+        }
+    }
+
+    fn open(&mut self, bracket: u8) {
+        self.buf.push(bracket);
+        self.first |= 1u64 << (self.depth % 64);
+        self.depth += 1;
+    }
+
+    fn close(&mut self, bracket: u8) {
+        self.depth = self.depth.saturating_sub(1);
+        self.buf.push(bracket);
     }
 
     fn key(&mut self, key: &str) {
         self.separate();
-        self.push_str_raw(key);
+        self.push_string(key.as_bytes());
         self.buf.push(b':');
     }
 
-    fn push_str_raw(&mut self, text: &str) {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut self.buf, text);
+    /// Writes `text` as a JSON string.
+    fn push_string(&mut self, text: &[u8]) {
+        self.buf.reserve(text.len() + 2);
+        self.buf.push(b'"');
+        self.push_escaped(text);
+        self.buf.push(b'"');
+    }
+
+    /// Writes the inside of a JSON string. `text` is UTF-8 (it comes from a `&str`), so only
+    /// quotes, backslashes and control bytes need escaping.
+    fn push_escaped(&mut self, text: &[u8]) {
+        let mut start = 0;
+        for (i, &b) in text.iter().enumerate() {
+            if !ESCAPE[b as usize] {
+                continue;
+            }
+            self.buf.extend_from_slice(&text[start..i]);
+            match b {
+                b'"' => self.buf.extend_from_slice(b"\\\""),
+                b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                b'\n' => self.buf.extend_from_slice(b"\\n"),
+                b'\r' => self.buf.extend_from_slice(b"\\r"),
+                b'\t' => self.buf.extend_from_slice(b"\\t"),
+                0x08 => self.buf.extend_from_slice(b"\\b"),
+                0x0c => self.buf.extend_from_slice(b"\\f"),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    self.buf.extend_from_slice(b"\\u00");
+                    self.buf.push(HEX[(b >> 4) as usize]);
+                    self.buf.push(HEX[(b & 0xF) as usize]);
+                }
+            }
+            start = i + 1;
+        }
+        self.buf.extend_from_slice(&text[start..]);
     }
 
     /// Opens an object (as a value: top level or array element).
     pub fn begin_object(&mut self) {
         self.separate();
-        self.buf.push(b'{');
-        self.first.push(true);
+        self.open(b'{');
     }
 
     /// Opens an object as the member `key` of the current object.
     pub fn begin_object_field(&mut self, key: &str) {
         self.key(key);
-        self.buf.push(b'{');
-        self.first.push(true);
+        self.open(b'{');
     }
 
     /// Closes the innermost object.
     pub fn end_object(&mut self) {
-        self.first.pop();
-        self.buf.push(b'}');
+        self.close(b'}');
     }
 
     /// Opens an array as the member `key` of the current object.
     pub fn begin_array_field(&mut self, key: &str) {
         self.key(key);
-        self.buf.push(b'[');
-        self.first.push(true);
+        self.open(b'[');
     }
 
     /// Closes the innermost array.
     pub fn end_array(&mut self) {
-        self.first.pop();
-        self.buf.push(b']');
+        self.close(b']');
     }
 
     /// Writes a string element of the current array.
     pub fn string(&mut self, value: &str) {
         self.separate();
-        self.push_str_raw(value);
+        self.push_string(value.as_bytes());
     }
 
     /// Writes a string member.
     pub fn string_field(&mut self, key: &str, value: &str) {
         self.key(key);
-        self.push_str_raw(value);
+        self.push_string(value.as_bytes());
+    }
+
+    /// Writes a string member from parts written one after the other (`"201 Created"`, a joined
+    /// header), without building the string first.
+    pub fn joined_string_field<I, S>(&mut self, key: &str, parts: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.key(key);
+        self.buf.push(b'"');
+        for part in parts {
+            self.push_escaped(part.as_ref().as_bytes());
+        }
+        self.buf.push(b'"');
     }
 
     /// Writes a number member.
     pub fn u16_field(&mut self, key: &str, value: u16) {
         self.key(key);
-        self.buf.extend_from_slice(value.to_string().as_bytes());
+        let mut digits = [0u8; 5];
+        let mut n = value;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.buf.extend_from_slice(&digits[i..]);
     }
 
     /// Writes a boolean member.
@@ -102,17 +186,12 @@ impl JsonWriter {
             .extend_from_slice(if value { b"true" } else { b"false" });
     }
 
-    /// Writes `"body"` and `"isBase64Encoded"`: the bytes as a JSON string when `as_text` (they
-    /// must then be valid UTF-8, else they are base64-encoded anyway), base64 otherwise.
-    pub fn body_fields(&mut self, body: &[u8], as_text: bool) {
-        let text = if as_text {
-            std::str::from_utf8(body).ok()
-        } else {
-            None
-        };
+    /// Writes `"body"` and `"isBase64Encoded"`: `text` as a JSON string when given (see
+    /// [`BinaryPolicy::text_body`](crate::BinaryPolicy::text_body)), else `body` in base64.
+    pub fn body_fields(&mut self, body: &[u8], text: Option<&str>) {
         self.key("body");
         match text {
-            Some(text) => self.push_str_raw(text),
+            Some(text) => self.push_string(text.as_bytes()),
             None => {
                 self.buf.push(b'"');
                 push_base64(&mut self.buf, body);
@@ -143,6 +222,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn strings_round_trip_through_a_json_parser() {
+        let every_ascii: String = (0u8..0x80).map(char::from).collect();
+        for text in [
+            "",
+            "plain",
+            "\"\\/",
+            "\u{0}\u{1f}\u{7f}",
+            "é✓😀",
+            "\t\n\r\u{8}\u{c}",
+            &every_ascii,
+        ] {
+            let mut w = JsonWriter::with_capacity(8);
+            w.begin_object();
+            w.string_field(text, text);
+            w.end_object();
+            let json: serde_json::Value = serde_json::from_slice(&w.finish()).unwrap();
+            assert_eq!(json[text], text);
+        }
+    }
+
+    #[test]
     fn writes_nested_members_with_commas() {
         let mut w = JsonWriter::with_capacity(64);
         w.begin_object();
@@ -155,13 +255,14 @@ mod tests {
         w.string("x=1");
         w.string("y=2");
         w.end_array();
-        w.body_fields(b"\xff\x00", true);
+        w.joined_string_field("joined", ["a", "\"", ", ", "\u{1}é"]);
+        w.body_fields(b"\xff\x00", None);
         w.end_object();
         let json: serde_json::Value = serde_json::from_slice(&w.finish()).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"statusCode": 200, "headers": {"a\"b": "c\nd", "e": "f"},
-                "cookies": ["x=1", "y=2"], "body": "/wA=", "isBase64Encoded": true})
+                "cookies": ["x=1", "y=2"], "joined": "a\", \u{1}é", "body": "/wA=", "isBase64Encoded": true})
         );
     }
 }

@@ -70,10 +70,23 @@ impl BinaryPolicy {
 
     /// Whether the body is sent as text (`isBase64Encoded: false`), given the response headers.
     pub fn is_text(&self, headers: &HeaderMap, body: &[u8]) -> bool {
+        self.text_body(headers, body).is_some()
+    }
+
+    /// The body as text when it is sent as text, `None` when it is sent as base64: the UTF-8
+    /// check is done once, here.
+    pub fn text_body<'b>(&self, headers: &HeaderMap, body: &'b [u8]) -> Option<&'b str> {
+        self.text_allowed(headers)
+            .then(|| std::str::from_utf8(body).ok())
+            .flatten()
+    }
+
+    /// Whether the headers allow a text body at all (rules 1 to 5 but the UTF-8 check).
+    fn text_allowed(&self, headers: &HeaderMap) -> bool {
         if headers.contains_key(header::CONTENT_ENCODING) {
             return false;
         }
-        let text_type = match headers.get(header::CONTENT_TYPE) {
+        match headers.get(header::CONTENT_TYPE) {
             None => true,
             Some(value) => {
                 let Ok(content_type) = std::str::from_utf8(value.as_bytes()) else {
@@ -85,8 +98,7 @@ impl BinaryPolicy {
                 }
                 is_textual(content_type)
             }
-        };
-        text_type && std::str::from_utf8(body).is_ok()
+        }
     }
 }
 

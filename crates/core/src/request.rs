@@ -42,7 +42,7 @@ pub fn parse_method(
         )
     })?;
     Method::from_bytes(method.as_bytes()).map_err(|_| {
-        Error::invalid_event(
+        Error::invalid_request(
             source,
             field,
             format!(
@@ -64,7 +64,7 @@ pub fn append_header(
     value: &RawStr<'_>,
 ) -> Result<(), Error> {
     let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        Error::invalid_event(
+        Error::invalid_request(
             source,
             field,
             format!(
@@ -74,7 +74,7 @@ pub fn append_header(
         )
     })?;
     let header_value = HeaderValue::from_maybe_shared(share(event, value)).map_err(|_| {
-        Error::invalid_event(
+        Error::invalid_request(
             source,
             field,
             format!(
@@ -84,7 +84,7 @@ pub fn append_header(
         )
     })?;
     headers.try_append(header_name, header_value).map_err(|_| {
-        Error::invalid_event(source, field, "too many headers: more than 32768 values")
+        Error::invalid_request(source, field, "too many headers: more than 32768 values")
     })?;
     Ok(())
 }
@@ -157,7 +157,7 @@ pub fn build_request(
     context: RequestContext,
 ) -> Result<Request<Body>, Error> {
     let uri = Uri::from_maybe_shared(Bytes::from(path_and_query)).map_err(|error| {
-        Error::invalid_event(
+        Error::invalid_request(
             source,
             "path",
             format!("does not make a valid URI: {error}"),
@@ -198,7 +198,7 @@ mod tests {
         let error = parse_method(Source::Alb, "httpMethod", Some(&raw("GE T"))).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "invalid alb event: `httpMethod`: \"GE T\" is not a valid HTTP method token"
+            "invalid request in alb event: `httpMethod`: \"GE T\" is not a valid HTTP method token"
         );
         assert!(parse_method(Source::Alb, "httpMethod", None).is_err());
     }

@@ -312,11 +312,17 @@ fn main() {
             .into_iter()
             .filter(|(n, _)| filter.as_deref().is_none_or(|f| n.contains(f)))
             .collect();
+        // BENCH_PROFILE=N runs N rounds (for callgrind); any other value runs for 3 seconds
+        let rounds = std::env::var("BENCH_PROFILE")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok());
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(3) {
+        let mut round = 0;
+        while rounds.map_or(start.elapsed() < Duration::from_secs(3), |n| round < n) {
             for (_, event) in &events {
                 black_box(block_on(gateway.invoke(black_box(event))).ok());
             }
+            round += 1;
         }
         return;
     }

@@ -60,6 +60,18 @@ pub(crate) fn diagnose(payload: &[u8]) -> Error {
             };
         }
     };
+    let is_v2 = object.get("version").and_then(Value::as_str) == Some("2.0");
+    let has_http = object
+        .get("requestContext")
+        .and_then(|c| c.get("http"))
+        .is_some_and(|h| !h.is_null());
+    if is_v2 && !has_http && object.get("httpMethod").is_none() {
+        return Error::invalid_event(
+            Source::ApiGatewayHttp,
+            "requestContext.http",
+            "missing; a payload 2.0 event carries the method and path there",
+        );
+    }
     let Some(source) = detect_value(&object) else {
         return Error::UnrecognizedEvent {
             found: describe(&Value::Object(object)),

@@ -6,6 +6,7 @@ use std::{
     future::{Future, poll_fn},
     panic::{self, AssertUnwindSafe},
     pin::pin,
+    sync::Arc,
     task::Poll,
 };
 
@@ -16,7 +17,7 @@ use lambda_gateway_core::{
 };
 use tower::{Service, ServiceExt};
 
-use crate::detect;
+use crate::{base_path, detect};
 
 /// Serves a tower HTTP service from Lambda events.
 ///
@@ -40,6 +41,8 @@ pub struct Gateway<S> {
     pub(crate) service: S,
     source: Option<Source>,
     binary: BinaryPolicy,
+    base_path: Option<String>,
+    on_service_error: OnServiceError,
     #[cfg(feature = "local")]
     pub(crate) local: crate::local::LocalOptions,
 }
@@ -49,6 +52,8 @@ impl<S> fmt::Debug for Gateway<S> {
         f.debug_struct("Gateway")
             .field("source", &self.source.map_or("auto", Source::as_str))
             .field("binary", &self.binary)
+            .field("base_path", &self.base_path)
+            .field("on_service_error", &self.on_service_error)
             .finish_non_exhaustive()
     }
 }
@@ -60,9 +65,50 @@ impl<S> Gateway<S> {
             service,
             source: None,
             binary: BinaryPolicy::default(),
+            base_path: None,
+            on_service_error: OnServiceError::default(),
             #[cfg(feature = "local")]
             local: crate::local::LocalOptions::default(),
         }
+    }
+
+    /// A path prefix to strip before the service sees the request — a custom domain's base path
+    /// mapping (`/api`) or a named stage in payload 2.0 `rawPath` (`/prod`).
+    ///
+    /// The prefix is stripped only on a segment boundary (`/api/x` → `/x`, `/api` → `/`, but
+    /// `/apix` is left alone), and only when the rest of the path cannot climb out of it with
+    /// dot segments (`/api/../admin`, `/api/%2e%2e/admin` are left unstripped, so a service
+    /// mounted without the prefix does not route them). A path outside the prefix reaches the
+    /// service unchanged.
+    pub fn base_path(mut self, prefix: impl AsRef<str>) -> Self {
+        let prefix = prefix.as_ref().trim_end_matches('/');
+        self.base_path = (!prefix.is_empty()).then(|| {
+            if prefix.starts_with('/') {
+                prefix.to_owned()
+            } else {
+                format!("/{prefix}")
+            }
+        });
+        self
+    }
+
+    /// Answers a service failure — an `Err`, a failing response body or a panic — with the
+    /// response `respond` makes from the error, instead of the default generic 500. The error is
+    /// logged either way.
+    pub fn on_service_error<F>(mut self, respond: F) -> Self
+    where
+        F: Fn(&BoxError) -> Response<Body> + Send + Sync + 'static,
+    {
+        self.on_service_error = OnServiceError::Respond(Arc::new(respond));
+        self
+    }
+
+    /// Fails the invocation on a service failure (`errorType` `lambda_gateway::ServiceError`), so
+    /// Lambda's own error handling — retries, destinations, the gateway's 502 — takes over,
+    /// instead of answering a 500.
+    pub fn fail_invocation_on_service_error(mut self) -> Self {
+        self.on_service_error = OnServiceError::FailInvocation;
+        self
     }
 
     /// The source forced with [`source`](Self::source), if any.
@@ -161,22 +207,54 @@ where
     /// Converts, calls, encodes; `lambda_request_id` fills the context's request id for sources
     /// whose events carry none; `service_time`, when given, receives the time spent in the
     /// service.
+    ///
+    /// The answer to each kind of failure:
+    /// - an event that is not JSON, of no known shape, from a disabled source, or with a missing or
+    ///   mistyped field: `Err` (the invocation fails, `errorType` naming the kind);
+    /// - a well-formed event carrying a request `http` cannot represent (a header value with CR/LF,
+    ///   an invalid header name or method token...): a 400 in the source's format, since the
+    ///   content came from the client;
+    /// - a service error, a failing body or a panic: see [`Gateway::on_service_error`] (a generic
+    ///   500 by default);
+    /// - a response event over the front door's size limit: a 502 saying so.
     pub(crate) async fn handle(
         &self,
         event: Bytes,
         lambda_request_id: Option<&str>,
         service_time: Option<&mut std::time::Duration>,
     ) -> Result<Vec<u8>, Error> {
-        let (mut request, source) = self.parse(event)?;
-        let mut multi_value = false;
-        if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
-            multi_value = context.is_multi_value();
-            context.or_request_id(|| lambda_request_id.map(str::to_owned));
-        }
+        let Parsed {
+            source,
+            multi_value,
+            request,
+        } = self.parse(event)?;
         let options = EncodeOptions {
             binary: &self.binary,
             multi_value,
         };
+        let mut request = match request {
+            Ok(request) => request,
+            Err(error) if error.is_client_fault() => {
+                tracing::warn!(%error, error_type = error.kind(), "answering 400");
+                let reason = match &error {
+                    Error::InvalidRequest { field, reason, .. } => format!("{field}: {reason}"),
+                    other => other.to_string(),
+                };
+                return Ok(plain(
+                    source,
+                    StatusCode::BAD_REQUEST,
+                    &format!("Bad Request: {reason}\n"),
+                    options,
+                ));
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
+            context.or_request_id(|| lambda_request_id.map(str::to_owned));
+        }
+        if let Some(base) = &self.base_path {
+            base_path::strip(&mut request, base);
+        }
 
         let service = self.service.clone();
         let started = service_time.is_some().then(std::time::Instant::now);
@@ -195,46 +273,143 @@ where
         if let (Some(started), Some(service_time)) = (started, service_time) {
             *service_time = started.elapsed();
         }
-        match outcome {
-            Ok(Ok((parts, body))) => encode(source, &parts, &body, options),
+        let json = match outcome {
+            Ok(Ok((parts, body))) => encode(source, &parts, &body, options)?,
             Ok(Err((what, error))) => {
-                tracing::error!(%error, "{what}; answering 500");
-                Ok(internal_error(source, options))
+                tracing::error!(%error, "{what}");
+                self.service_failure(source, error, options)?
             }
             Err(panic) => {
-                tracing::error!(
-                    panic = panic_message(&*panic),
-                    "the service panicked; answering 500"
-                );
-                Ok(internal_error(source, options))
+                let message = panic_message(&*panic);
+                tracing::error!(panic = message, "the service panicked");
+                self.service_failure(
+                    source,
+                    format!("the service panicked: {message}").into(),
+                    options,
+                )?
+            }
+        };
+        let limit = response_limit(source);
+        if json.len() > limit {
+            let reason = format!(
+                "the response event is {} bytes, over the {} limit of {limit} bytes",
+                json.len(),
+                limit_name(source)
+            );
+            tracing::error!(size = json.len(), limit, "{reason}; answering 502");
+            return Ok(plain(
+                source,
+                StatusCode::BAD_GATEWAY,
+                &format!("Bad Gateway: {reason}\n"),
+                options,
+            ));
+        }
+        Ok(json)
+    }
+
+    /// The answer to a failed service, per the configured policy.
+    fn service_failure(
+        &self,
+        source: Source,
+        error: BoxError,
+        options: EncodeOptions<'_>,
+    ) -> Result<Vec<u8>, Error> {
+        match &self.on_service_error {
+            OnServiceError::InternalServerError => Ok(plain(
+                source,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                options,
+            )),
+            OnServiceError::FailInvocation => Err(Error::Service(error)),
+            OnServiceError::Respond(respond) => {
+                let (parts, body) = respond(&error).into_parts();
+                encode(source, &parts, body.as_bytes(), options)
             }
         }
     }
 
-    fn parse(&self, event: Bytes) -> Result<(Request<Body>, Source), Error> {
+    fn parse(&self, event: Bytes) -> Result<Parsed, Error> {
         let view = detect::parse_view(&event)?;
         let source = match self.source {
             Some(source) => source,
             None => detect::detect(&view).ok_or_else(|| detect::diagnose(&event))?,
         };
+        let multi_value = view.multi_value_headers.is_some()
+            || view.multi_value_query_string_parameters.is_some();
         let request = match source {
             #[cfg(feature = "apigw_rest")]
             Source::ApiGatewayRest => {
-                lambda_gateway_apigw_rest::parse_request(&view, event.clone())?
+                lambda_gateway_apigw_rest::parse_request(&view, event.clone())
             }
             #[cfg(feature = "apigw_http")]
             Source::ApiGatewayHttp => {
-                lambda_gateway_apigw_http::parse_request(&view, event.clone())?
+                lambda_gateway_apigw_http::parse_request(&view, event.clone())
             }
             #[cfg(feature = "alb")]
-            Source::Alb => lambda_gateway_alb::parse_request(&view, event.clone())?,
+            Source::Alb => lambda_gateway_alb::parse_request(&view, event.clone()),
             other => {
                 return Err(Error::SourceDisabled {
                     event_source: other,
                 });
             }
         };
-        Ok((request, source))
+        Ok(Parsed {
+            source,
+            multi_value,
+            request,
+        })
+    }
+}
+
+/// A recognized event: its source, its header mode, and the request or why it has none.
+struct Parsed {
+    source: Source,
+    multi_value: bool,
+    request: Result<Request<Body>, Error>,
+}
+
+/// Lambda's limit on a synchronous invocation's response payload.
+const LAMBDA_RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
+/// ALB's limit on a Lambda target's response.
+const ALB_RESPONSE_LIMIT: usize = 1024 * 1024;
+
+fn response_limit(source: Source) -> usize {
+    match source {
+        Source::Alb => ALB_RESPONSE_LIMIT,
+        _ => LAMBDA_RESPONSE_LIMIT,
+    }
+}
+
+fn limit_name(source: Source) -> &'static str {
+    match source {
+        Source::Alb => "ALB Lambda target",
+        _ => "Lambda synchronous response",
+    }
+}
+
+/// A user's mapping from a service failure to a response.
+type ErrorResponder = Arc<dyn Fn(&BoxError) -> Response<Body> + Send + Sync>;
+
+/// What a service failure (an `Err`, a failing body, a panic) turns into.
+#[derive(Clone, Default)]
+pub(crate) enum OnServiceError {
+    /// A generic 500 (no internal detail reaches the client).
+    #[default]
+    InternalServerError,
+    /// The invocation fails with `lambda_gateway::ServiceError`: Lambda's own error path.
+    FailInvocation,
+    /// A response of the user's making.
+    Respond(ErrorResponder),
+}
+
+impl fmt::Debug for OnServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InternalServerError => "InternalServerError",
+            Self::FailInvocation => "FailInvocation",
+            Self::Respond(_) => "Respond(..)",
+        })
     }
 }
 
@@ -308,15 +483,15 @@ fn encode(
     }
 }
 
-/// A generic 500 in the source's format: no internal detail reaches the client.
-fn internal_error(source: Source, options: EncodeOptions<'_>) -> Vec<u8> {
+/// A plain-text answer in the source's format.
+fn plain(source: Source, status: StatusCode, text: &str, options: EncodeOptions<'_>) -> Vec<u8> {
     let mut response = Response::new(());
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     let (parts, ()) = response.into_parts();
     // The source was parsed, so its feature is enabled and encoding cannot fail.
-    encode(source, &parts, b"Internal Server Error", options).unwrap_or_default()
+    encode(source, &parts, text.as_bytes(), options).unwrap_or_default()
 }

@@ -38,6 +38,7 @@
     allow(unused, unreachable_code)
 )]
 
+mod base_path;
 mod detect;
 mod gateway;
 #[cfg(feature = "local")]

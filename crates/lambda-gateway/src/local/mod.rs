@@ -67,6 +67,30 @@ impl LocalSource {
         }
     }
 
+    /// The event this front door would send for a request — what the local server hands to the
+    /// adapter. Useful in tests: feed it to [`Gateway::invoke`].
+    ///
+    /// The request's context (request id `local-test`, source IP 127.0.0.1, a fixed account,
+    /// API id and stage) is fixed; the rest follows the front door's rules: REST decodes the
+    /// path and query, payload 2.0 keeps them raw, splits `cookie` into `cookies` and
+    /// comma-joins repeated headers, ALB passes everything as sent and keeps the last value of a
+    /// repeated header or query key in single-value mode.
+    pub fn request_event(self, request: &http::request::Parts, body: &[u8]) -> Vec<u8> {
+        emulate::event(
+            self,
+            request,
+            body,
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            "local-test",
+        )
+    }
+
+    /// The HTTP response this front door would deliver for a response event, or why it would
+    /// answer 502 instead (over its size limit, not JSON, the wrong header mode for ALB...).
+    pub fn client_response(self, response_event: &[u8]) -> Result<Response<Bytes>, String> {
+        deliver::response(self, response_event)
+    }
+
     fn description(self) -> &'static str {
         match self {
             Self::ApiGatewayRest => "an API Gateway REST API (stage `local`)",
