@@ -195,7 +195,7 @@ fn geomean(values: &[f64]) -> f64 {
     (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
 }
 
-fn events() -> Vec<(String, Vec<u8>)> {
+fn events(filter: Option<&str>) -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let mut events = Vec::new();
     for source in ["apigw_rest", "apigw_http", "alb"] {
@@ -218,7 +218,9 @@ fn events() -> Vec<(String, Vec<u8>)> {
             ));
         }
     }
-    events.extend(large_events());
+    if filter.is_none_or(|f| "large/".contains(f) || f.contains("large")) {
+        events.extend(large_events());
+    }
     events
 }
 
@@ -312,7 +314,7 @@ fn main() {
 
     if std::env::var_os("BENCH_PROFILE").is_some() {
         // for `perf record`: only lambda-gateway, on the filtered events, for a few seconds
-        let events: Vec<_> = events()
+        let events: Vec<_> = events(filter.as_deref())
             .into_iter()
             .filter(|(n, _)| filter.as_deref().is_none_or(|f| n.contains(f)))
             .collect();
@@ -336,7 +338,7 @@ fn main() {
     );
     let (mut vs_floor, mut vs_peer) = (Vec::new(), Vec::new());
     let mut worst = (0.0f64, String::new());
-    for (name, event) in events() {
+    for (name, event) in events(filter.as_deref()) {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
             continue;
         }

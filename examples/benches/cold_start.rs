@@ -1,0 +1,92 @@
+//! Cold start: the time from exec to the first answered event, under the Lambda Runtime API test
+//! server of the end-to-end tests, for the release `hello` example and the same service written
+//! against `lambda_http` (`crates/lambda-gateway/examples/lambda_http_hello.rs`); plus both
+//! binaries' sizes.
+//!
+//! `cargo bench -p lambda-gateway-examples --bench cold_start` builds both in release mode, then
+//! alternates them (the event is queued before each process starts, so the measure is exec, init,
+//! the first `/next`, the conversion and the posted response) and prints the medians.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use support::{Outcome, RuntimeApi};
+
+const EVENT: &str = include_str!("../hello/add-event.json");
+
+fn build(package: &str, example: &str) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            package,
+            "--example",
+            example,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building {example} failed");
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    build("lambda-gateway-examples", "hello");
+    build("lambda-gateway", "lambda_http_hello");
+    let rounds: usize = std::env::var("COLD_START_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(15);
+
+    let contenders = ["hello", "lambda_http_hello"];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
+    for _ in 0..rounds {
+        for (i, name) in contenders.iter().enumerate() {
+            let server = RuntimeApi::start().await;
+            let started = Instant::now();
+            let function = server.spawn_example(name);
+            let outcome = server.invoke(EVENT).await;
+            times[i].push(started.elapsed());
+            match outcome {
+                Outcome::Response(json) => assert_eq!(json["body"], "5", "{name} answered {json}"),
+                other => panic!("{name} did not answer: {other:?}"),
+            }
+            drop(function);
+        }
+    }
+
+    let profile_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    println!("{:<20} {:>14} {:>14}", "binary", "size bytes", "cold start");
+    for (i, name) in contenders.iter().enumerate() {
+        let size = std::fs::metadata(profile_dir.join("examples").join(name))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!(
+            "{name:<20} {size:>14} {:>11.2} ms",
+            median(times[i].clone()).as_secs_f64() * 1e3
+        );
+    }
+    println!("(median of {rounds} runs each, alternating; COLD_START_ROUNDS sets the count)");
+}
