@@ -31,6 +31,29 @@ const fn escape_table() -> [bool; 256] {
 
 static ESCAPE: [bool; 256] = escape_table();
 
+/// The length of the longest prefix made of whole 8-byte words none of whose bytes needs
+/// escaping (no control byte, `"` or `\\`), tested a word at a time.
+fn clean_prefix(text: &[u8]) -> usize {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
+    let mut clean = 0;
+    for chunk in text.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // a byte below 0x20 (its high bit clear and x - 0x20 borrowing), a quote, a backslash
+        let control = x.wrapping_sub(LOW * 0x20) & !x & HIGH;
+        if control | has_zero(x ^ (LOW * u64::from(b'"'))) | has_zero(x ^ (LOW * u64::from(b'\\')))
+            != 0
+        {
+            break;
+        }
+        clean += 8;
+    }
+    clean
+}
+
 impl JsonWriter {
     /// A writer whose buffer starts with room for `capacity` bytes.
     pub fn with_capacity(capacity: usize) -> Self {
@@ -65,9 +88,23 @@ impl JsonWriter {
     }
 
     fn key(&mut self, key: &str) {
+        if key.bytes().any(|b| ESCAPE[b as usize]) {
+            self.separate();
+            self.push_string(key.as_bytes());
+            self.buf.push(b':');
+        } else {
+            self.plain_key(key);
+        }
+    }
+
+    /// A key with no byte to escape (checked by [`key`](Self::key), or a constant): copied as
+    /// is.
+    fn plain_key(&mut self, key: &str) {
         self.separate();
-        self.push_string(key.as_bytes());
-        self.buf.push(b':');
+        self.buf.reserve(key.len() + 3);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\":");
     }
 
     /// Writes `text` as a JSON string.
@@ -81,8 +118,10 @@ impl JsonWriter {
     /// Writes the inside of a JSON string. `text` is UTF-8 (it comes from a `&str`), so only
     /// quotes, backslashes and control bytes need escaping.
     fn push_escaped(&mut self, text: &[u8]) {
+        // Fast path: whole 8-byte words with no byte to escape are skipped at once.
+        let clean = clean_prefix(text);
         let mut start = 0;
-        for (i, &b) in text.iter().enumerate() {
+        for (i, &b) in text.iter().enumerate().skip(clean) {
             if !ESCAPE[b as usize] {
                 continue;
             }
@@ -164,7 +203,7 @@ impl JsonWriter {
 
     /// Writes a number member.
     pub fn u16_field(&mut self, key: &str, value: u16) {
-        self.key(key);
+        self.plain_key(key);
         let mut digits = [0u8; 5];
         let mut n = value;
         let mut i = digits.len();
@@ -181,7 +220,7 @@ impl JsonWriter {
 
     /// Writes a boolean member.
     pub fn bool_field(&mut self, key: &str, value: bool) {
-        self.key(key);
+        self.plain_key(key);
         self.buf
             .extend_from_slice(if value { b"true" } else { b"false" });
     }
@@ -189,7 +228,7 @@ impl JsonWriter {
     /// Writes `"body"` and `"isBase64Encoded"`: `text` as a JSON string when given (see
     /// [`BinaryPolicy::text_body`](crate::BinaryPolicy::text_body)), else `body` in base64.
     pub fn body_fields(&mut self, body: &[u8], text: Option<&str>) {
-        self.key("body");
+        self.plain_key("body");
         match text {
             Some(text) => self.push_string(text.as_bytes()),
             None => {
@@ -220,6 +259,17 @@ impl JsonWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_prefix_stops_at_the_first_word_with_a_byte_to_escape() {
+        assert_eq!(clean_prefix(b"abcdefghijklmnop"), 16);
+        assert_eq!(clean_prefix(b"abcdefgh\"ijklmno"), 8);
+        assert_eq!(clean_prefix(b"abcdefghijklmno\\"), 8);
+        assert_eq!(clean_prefix(b"abc\x1fefghijklmnop"), 0);
+        assert_eq!(clean_prefix("ééééééééé".as_bytes()), 16);
+        assert_eq!(clean_prefix(b"abcdefg"), 0);
+        assert_eq!(clean_prefix(b" !#~\x7f\x20\x21\x23"), 8);
+    }
 
     #[test]
     fn strings_round_trip_through_a_json_parser() {

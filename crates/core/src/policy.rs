@@ -102,31 +102,37 @@ impl BinaryPolicy {
     }
 }
 
-/// Whether a content type's essence names text.
+/// Whether a content type's essence names text (compared without allocating).
 fn is_textual(content_type: &str) -> bool {
     let (kind, subtype) = content_type.split_once('/').unwrap_or((content_type, ""));
-    let subtype = subtype.to_ascii_lowercase();
+    let ends_with = |suffix: &str| {
+        subtype.len() >= suffix.len()
+            && subtype.as_bytes()[subtype.len() - suffix.len()..]
+                .eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    const APPLICATION_TEXT: &[&str] = &[
+        "json",
+        "xml",
+        "javascript",
+        "ecmascript",
+        "x-javascript",
+        "x-www-form-urlencoded",
+        "graphql",
+        "x-ndjson",
+        "ndjson",
+        "yaml",
+        "x-yaml",
+        "toml",
+        "csv",
+        "sql",
+    ];
     kind.eq_ignore_ascii_case("text")
-        || subtype.ends_with("+json")
-        || subtype.ends_with("+xml")
+        || ends_with("+json")
+        || ends_with("+xml")
         || (kind.eq_ignore_ascii_case("application")
-            && matches!(
-                subtype.as_str(),
-                "json"
-                    | "xml"
-                    | "javascript"
-                    | "ecmascript"
-                    | "x-javascript"
-                    | "x-www-form-urlencoded"
-                    | "graphql"
-                    | "x-ndjson"
-                    | "ndjson"
-                    | "yaml"
-                    | "x-yaml"
-                    | "toml"
-                    | "csv"
-                    | "sql"
-            ))
+            && APPLICATION_TEXT
+                .iter()
+                .any(|t| subtype.eq_ignore_ascii_case(t)))
 }
 
 #[cfg(test)]
