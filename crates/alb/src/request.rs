@@ -1,10 +1,10 @@
 use bytes::Bytes;
-use http::{HeaderMap, Request};
+use http::Request;
 use lambda_gateway_core::{
     Body, Error, RequestContext, SharedStr, Source,
     encoding::{push_raw_path, push_raw_query},
     event::{EventView, Pairs},
-    request::{append_header, build_request, decode_body, parse_method},
+    request::{append_header, build_request, decode_body, header_map_with_capacity, parse_method},
 };
 
 use crate::TypedEvent;
@@ -59,7 +59,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         (Some(pairs), _) => (Some(pairs), "multiValueHeaders"),
         (None, pairs) => (pairs.as_ref(), "headers"),
     };
-    let mut headers = HeaderMap::with_capacity(pairs.map_or(0, Pairs::len));
+    let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len));
     for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
         append_header(&mut headers, SOURCE, field, &raw_event, name, value)?;
     }

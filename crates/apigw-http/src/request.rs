@@ -1,10 +1,13 @@
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, header::COOKIE};
+use http::{HeaderValue, Request, header::COOKIE};
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
     encoding::{push_query_component, push_raw_path, push_raw_query},
     event::{EventView, Pairs},
-    request::{append_header, build_request, decode_body, default_host, parse_method, shared_text},
+    request::{
+        append_header, build_request, decode_body, default_host, header_map_with_capacity,
+        parse_method, shared_text,
+    },
 };
 
 use crate::TypedEvent;
@@ -61,7 +64,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     }
 
     let pairs = event.headers.as_ref();
-    let mut headers = HeaderMap::with_capacity(pairs.map_or(0, Pairs::len) + 1);
+    let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len) + 1);
     for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
         append_header(&mut headers, SOURCE, "headers", &raw_event, name, value)?;
     }
@@ -80,7 +83,13 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
                 "a cookie contains a byte not allowed in a header (CR, LF, NUL or another control)",
             )
         })?;
-        headers.append(COOKIE, value);
+        headers.try_append(COOKIE, value).map_err(|_| {
+            Error::invalid_request(
+                SOURCE,
+                "cookies",
+                "too many headers: more than 32768 values",
+            )
+        })?;
     }
     let domain_name = shared_text(&raw_event, context.and_then(|c| c.domain_name.as_ref()));
     default_host(&mut headers, domain_name.as_ref());
@@ -126,4 +135,36 @@ pub fn parse_typed_event(context: &RequestContext) -> Result<TypedEvent, Error> 
             format!("cannot be read as a typed payload 2.0 event: {error}"),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderMap, HeaderName};
+
+    use super::*;
+
+    #[test]
+    fn a_cookie_past_the_header_limit_is_refused_without_a_panic() {
+        // As many headers as a map holds, then the cookies: one header too many.
+        let mut probe = HeaderMap::new();
+        let mut limit = 0;
+        while probe
+            .try_append(
+                HeaderName::try_from(format!("x-h{limit}")).unwrap(),
+                HeaderValue::from_static("v"),
+            )
+            .is_ok()
+        {
+            limit += 1;
+        }
+        let headers: Vec<String> = (0..limit).map(|i| format!(r#""x-h{i}":"v""#)).collect();
+        let event = Bytes::from(format!(
+            r#"{{"version":"2.0","rawPath":"/","requestContext":{{"http":{{"method":"GET"}}}},"headers":{{{}}},"cookies":["a=1"]}}"#,
+            headers.join(",")
+        ));
+        let view: EventView<'_> = serde_json::from_slice(&event).unwrap();
+        let error = parse_request(&view, event.clone()).unwrap_err();
+        assert!(error.is_client_fault(), "{error}");
+        assert!(error.to_string().contains("`cookies`"), "{error}");
+    }
 }

@@ -28,6 +28,34 @@ pub fn shared_text(event: &Bytes, field: Option<&RawStr<'_>>) -> Option<SharedSt
     SharedStr::from_utf8(share(event, field?)).ok()
 }
 
+/// The most header slots a request's map reserves up front; more are added as headers arrive.
+/// (`HeaderMap::with_capacity` panics past `http`'s limit of 32 768 entries, and an event can name
+/// any number of headers.)
+const MAX_PREALLOCATED_HEADERS: usize = 1024;
+
+/// An empty header map with room for `count` headers, or for [`MAX_PREALLOCATED_HEADERS`] when
+/// `count` is larger (never a panic, whatever the event holds).
+pub fn header_map_with_capacity(count: usize) -> HeaderMap {
+    HeaderMap::with_capacity(count.min(MAX_PREALLOCATED_HEADERS))
+}
+
+/// How many characters of an untrusted value an error message quotes.
+const EXCERPT_CHARS: usize = 64;
+
+/// Untrusted bytes quoted for an error message (`"GE T"`): read as lossy UTF-8, escaped like a
+/// Rust string and, past [`EXCERPT_CHARS`] characters, cut with the full size noted — so an
+/// error (or the 400 answer quoting it) never carries megabytes of the event.
+pub fn excerpt(bytes: &[u8]) -> String {
+    // Enough bytes for EXCERPT_CHARS characters of up to 4 bytes each.
+    let head = &bytes[..bytes.len().min(EXCERPT_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None if head.len() == bytes.len() => format!("{text:?}"),
+        None => format!("{text:?}... ({} bytes)", bytes.len()),
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &text[..cut], bytes.len()),
+    }
+}
+
 /// Parses an HTTP method token; anything but a valid token is an error (never guessed).
 pub fn parse_method(
     source: Source,
@@ -46,8 +74,8 @@ pub fn parse_method(
             source,
             field,
             format!(
-                "{:?} is not a valid HTTP method token",
-                String::from_utf8_lossy(method.as_bytes())
+                "{} is not a valid HTTP method token",
+                excerpt(method.as_bytes())
             ),
         )
     })
@@ -67,10 +95,7 @@ pub fn append_header(
         Error::invalid_request(
             source,
             field,
-            format!(
-                "{:?} is not a valid header name",
-                String::from_utf8_lossy(name.as_bytes())
-            ),
+            format!("{} is not a valid header name", excerpt(name.as_bytes())),
         )
     })?;
     let header_value = HeaderValue::from_maybe_shared(share(event, value)).map_err(|_| {
@@ -78,8 +103,8 @@ pub fn append_header(
             source,
             field,
             format!(
-                "the value of header {:?} contains a byte not allowed in a header (CR, LF, NUL or another control)",
-                String::from_utf8_lossy(name.as_bytes())
+                "the value of header {} contains a byte not allowed in a header (CR, LF, NUL or another control)",
+                excerpt(name.as_bytes())
             ),
         )
     })?;
@@ -177,7 +202,8 @@ pub fn default_host(headers: &mut HeaderMap, domain_name: Option<&SharedStr>) {
         return;
     }
     if let Some(value) = domain_name.and_then(|d| HeaderValue::from_str(d.as_str()).ok()) {
-        headers.insert(http::header::HOST, value);
+        // A map already holding `http`'s maximum of headers gets no `host`, rather than a panic.
+        let _ = headers.try_insert(http::header::HOST, value);
     }
 }
 
@@ -201,6 +227,35 @@ mod tests {
             "invalid request in alb event: `httpMethod`: \"GE T\" is not a valid HTTP method token"
         );
         assert!(parse_method(Source::Alb, "httpMethod", None).is_err());
+    }
+
+    #[test]
+    fn long_values_are_quoted_cut_in_messages() {
+        assert_eq!(excerpt(b"GE T"), "\"GE T\"");
+        let long = "\u{e9}".repeat(1_000_000);
+        let quoted = excerpt(long.as_bytes());
+        assert!(quoted.len() < 200, "{quoted}");
+        assert!(quoted.ends_with("... (2000000 bytes)"), "{quoted}");
+        assert_eq!(excerpt(&[b'a'; 64]), format!("{:?}", "a".repeat(64)));
+        assert!(excerpt(&[0xff; 300]).ends_with("... (300 bytes)"));
+        let method = RawStr(long.into_bytes().into());
+        let error = parse_method(Source::Alb, "httpMethod", Some(&method)).unwrap_err();
+        assert!(error.to_string().len() < 300, "{error}");
+    }
+
+    #[test]
+    fn more_headers_than_a_header_map_holds_are_refused_without_a_panic() {
+        let mut headers = header_map_with_capacity(40_000);
+        let (value, event) = (raw("v"), Bytes::new());
+        let outcome = (0..40_000).try_for_each(|i| {
+            let name = RawStr(format!("x-h{i}").into_bytes().into());
+            append_header(&mut headers, Source::Alb, "headers", &event, &name, &value)
+        });
+        let error = outcome.unwrap_err();
+        assert!(error.is_client_fault(), "{error}");
+        assert!(error.to_string().contains("too many headers"), "{error}");
+        default_host(&mut headers, Some(&SharedStr::from("example.com")));
+        assert!(!headers.contains_key(http::header::HOST));
     }
 
     #[test]

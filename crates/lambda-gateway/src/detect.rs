@@ -1,6 +1,8 @@
 //! Telling the sources apart, and explaining events that fit none.
 
-use lambda_gateway_core::{Error, Source, event::EventView};
+use std::borrow::Cow;
+
+use lambda_gateway_core::{Error, Source, event::EventView, request::excerpt};
 use serde_json::{Map, Value};
 
 /// Parses the one-pass view of an event; on failure, works out a precise error.
@@ -91,7 +93,7 @@ pub(crate) fn invalid_field(source: Source, payload: &[u8]) -> Option<Error> {
     Some(match located {
         Some((field, reason)) => Error::invalid_event(source, field, reason),
         // What a JSON value cannot show (a repeated key): serde's own words, with the position.
-        None => Error::invalid_event(source, "(event)", error.to_string()),
+        None => Error::invalid_event(source, "(event)", short(&error.to_string()).into_owned()),
     })
 }
 
@@ -172,12 +174,13 @@ fn check_map(key: &str, value: &Value) -> Option<(String, String)> {
                     .enumerate()
                     .find(|(_, v)| !matches!(v, Value::String(_) | Value::Null))
                 {
+                    let name = short(name);
                     return Some((format!("{key}.{name}[{i}]"), expected("a string", item)));
                 }
             }
             other => {
                 return Some((
-                    format!("{key}.{name}"),
+                    format!("{key}.{}", short(name)),
                     expected("a string or an array of strings", other),
                 ));
             }
@@ -232,11 +235,21 @@ fn expected(what: &str, found: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {s:?}"),
+        Value::String(s) => format!("the string {}", excerpt(s.as_bytes())),
         Value::Array(_) => "an array".to_owned(),
         Value::Object(_) => "an object".to_owned(),
     };
     format!("expected {what}, found {found}")
+}
+
+/// An untrusted key (or a message quoting one) as shown in an error: cut after 200
+/// characters, so that an error never carries megabytes of the event.
+fn short(text: &str) -> Cow<'_, str> {
+    const SHOWN_CHARS: usize = 200;
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}... ({} bytes)", &text[..cut], text.len())),
+    }
 }
 
 /// `an object with keys [Records]`, `a JSON array`...
@@ -250,9 +263,9 @@ fn describe(value: &Value) -> String {
         Value::Object(object) if object.is_empty() => "an empty object".to_owned(),
         Value::Object(object) => {
             const SHOWN: usize = 12;
-            let mut keys: Vec<&str> = object.keys().map(String::as_str).take(SHOWN).collect();
+            let mut keys: Vec<Cow<'_, str>> = object.keys().map(|k| short(k)).take(SHOWN).collect();
             if object.len() > SHOWN {
-                keys.push("...");
+                keys.push(Cow::Borrowed("..."));
             }
             format!("an object with keys [{}]", keys.join(", "))
         }
@@ -279,6 +292,29 @@ mod tests {
             error_for(r#"{"Records":[{"eventSource":"aws:sqs"}]}"#),
             "unrecognized event: expected an API Gateway, Function URL or ALB request; found an object with keys [Records]"
         );
+    }
+
+    #[test]
+    fn huge_values_and_keys_are_cut_in_messages() {
+        let huge = "x".repeat(100_000);
+        for payload in [
+            format!(
+                r#"{{"httpMethod":"GET","path":"/","requestContext":{{}},"headers":"{huge}"}}"#
+            ),
+            format!(
+                r#"{{"httpMethod":"GET","path":"/","requestContext":{{}},"headers":{{"{huge}":5}}}}"#
+            ),
+            format!(r#"{{"Records":[],"{huge}":1}}"#),
+        ] {
+            let message = error_for(&payload);
+            assert!(
+                message.len() < 1_000,
+                "{} bytes: {}",
+                message.len(),
+                &message[..300]
+            );
+            assert!(message.contains("(100000 bytes)"), "{message}");
+        }
     }
 
     #[test]

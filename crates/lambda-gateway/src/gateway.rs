@@ -240,12 +240,13 @@ where
                     Error::InvalidRequest { field, reason, .. } => format!("{field}: {reason}"),
                     other => other.to_string(),
                 };
-                return Ok(plain(
+                let json = plain(
                     source,
                     StatusCode::BAD_REQUEST,
                     &format!("Bad Request: {reason}\n"),
                     options,
-                ));
+                );
+                return Ok(within_limit(source, json, options));
             }
             Err(error) => return Err(error),
         };
@@ -289,22 +290,7 @@ where
                 )?
             }
         };
-        let limit = response_limit(source);
-        if json.len() > limit {
-            let reason = format!(
-                "the response event is {} bytes, over the {} limit of {limit} bytes",
-                json.len(),
-                limit_name(source)
-            );
-            tracing::error!(size = json.len(), limit, "{reason}; answering 502");
-            return Ok(plain(
-                source,
-                StatusCode::BAD_GATEWAY,
-                &format!("Bad Gateway: {reason}\n"),
-                options,
-            ));
-        }
-        Ok(json)
+        Ok(within_limit(source, json, options))
     }
 
     /// The answer to a failed service, per the configured policy.
@@ -373,6 +359,26 @@ struct Parsed {
 const LAMBDA_RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
 /// ALB's limit on a Lambda target's response.
 const ALB_RESPONSE_LIMIT: usize = 1024 * 1024;
+
+/// `json`, or a 502 saying so when it is over the front door's size limit.
+fn within_limit(source: Source, json: Vec<u8>, options: EncodeOptions<'_>) -> Vec<u8> {
+    let limit = response_limit(source);
+    if json.len() <= limit {
+        return json;
+    }
+    let reason = format!(
+        "the response event is {} bytes, over the {} limit of {limit} bytes",
+        json.len(),
+        limit_name(source)
+    );
+    tracing::error!(size = json.len(), limit, "{reason}; answering 502");
+    plain(
+        source,
+        StatusCode::BAD_GATEWAY,
+        &format!("Bad Gateway: {reason}\n"),
+        options,
+    )
+}
 
 fn response_limit(source: Source) -> usize {
     match source {

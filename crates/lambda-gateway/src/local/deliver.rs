@@ -71,7 +71,9 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
             .map_err(|_| format!("invalid header name {name:?}"))?;
         let value =
             HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
-        headers.append(name, value);
+        headers.try_append(name, value).map_err(|_| {
+            "the response event has more headers than a response can carry".to_owned()
+        })?;
         Ok(())
     };
     match source {
@@ -216,6 +218,17 @@ mod tests {
         let response = response(LocalSource::Alb, event).unwrap();
         let cookies: Vec<_> = response.headers().get_all(SET_COOKIE).iter().collect();
         assert_eq!(cookies, ["a=1", "b=2", "c=3"]);
+    }
+
+    #[test]
+    fn more_headers_than_a_response_carries_is_an_error_not_a_panic() {
+        let headers: Vec<String> = (0..40_000).map(|i| format!(r#""x-h{i}":["v"]"#)).collect();
+        let event = format!(
+            r#"{{"statusCode":200,"multiValueHeaders":{{{}}}}}"#,
+            headers.join(",")
+        );
+        let error = response(LocalSource::ApiGatewayRest, event.as_bytes()).unwrap_err();
+        assert!(error.contains("more headers"), "{error}");
     }
 
     #[test]
