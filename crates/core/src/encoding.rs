@@ -116,15 +116,6 @@ pub fn push_query_component(out: &mut Vec<u8>, component: &[u8]) {
     push_escaped(out, component, &UNRESERVED, false);
 }
 
-/// Whether `input` has anything [`push_raw_path`] would escape.
-pub fn raw_path_needs_escaping(input: &str) -> bool {
-    let bytes = input.as_bytes();
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| !(PATH[b as usize] || (b == b'%' && is_escape(bytes, i))))
-}
-
 /// The base64 engine used for event bodies: the standard alphabet, padding written on encode
 /// and optional on decode.
 pub const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -220,8 +211,6 @@ mod tests {
             escaped(push_raw_path, "/100%/50%25/%zz/%4"),
             "/100%25/50%25/%25zz/%254"
         );
-        assert!(raw_path_needs_escaping("/100%"));
-        assert!(!raw_path_needs_escaping("/a%2Fb"));
         assert_eq!(
             escaped(push_raw_query, "off=50%&ok=%41&end=%"),
             "off=50%25&ok=%41&end=%25"
