@@ -4,7 +4,7 @@
 //! instead of building intermediate maps; bodies are escaped or base64-encoded directly into the
 //! output, with no copy in between.
 
-use crate::encoding::push_base64;
+use crate::{encoding::push_base64, swar};
 
 /// Writes one JSON value (objects, arrays, strings) into a byte buffer.
 #[derive(Debug)]
@@ -34,19 +34,10 @@ static ESCAPE: [bool; 256] = escape_table();
 /// The length of the longest prefix made of whole 8-byte words none of whose bytes needs
 /// escaping (no control byte, `"` or `\\`), tested a word at a time.
 fn clean_prefix(text: &[u8]) -> usize {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
     let mut clean = 0;
-    for chunk in text.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // a byte below 0x20 (its high bit clear and x - 0x20 borrowing), a quote, a backslash
-        let control = x.wrapping_sub(LOW * 0x20) & !x & HIGH;
-        if control | has_zero(x ^ (LOW * u64::from(b'"'))) | has_zero(x ^ (LOW * u64::from(b'\\')))
-            != 0
-        {
+    while clean + 8 <= text.len() {
+        let x = swar::word(text, clean);
+        if swar::control(x) | swar::equal(x, b'"') | swar::equal(x, b'\\') != 0 {
             break;
         }
         clean += 8;

@@ -20,6 +20,7 @@ pub mod event;
 pub mod json;
 mod policy;
 pub mod request;
+mod swar;
 
 pub use body::Body;
 pub use context::{RequestContext, SharedStr, Source};

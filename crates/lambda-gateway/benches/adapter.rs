@@ -10,46 +10,29 @@
 //!   `content-type: text/plain`, body `ok`).
 //!
 //! It prints ns per event and the ratios ours/floor and ours/lambda_http with their geometric
-//! means, then the peak heap of a 6 MB binary request and of a 5 MB binary response round trip,
-//! measured with a counting global allocator. Each timing is the median of several samples of
+//! means. Everything runs on the system allocator, as a deployed function does; peak memory is
+//! measured by the `memory` benchmark, whose counting allocator would distort timings. Each timing is the median of several samples of
 //! adaptively sized batches, after a warm-up; set `BENCH_QUICK=1` for a fast smoke run.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::{
     convert::Infallible,
-    future::Future,
     hint::black_box,
     path::{Path, PathBuf},
-    pin::pin,
-    task::{Context, Poll, Waker},
     time::{Duration, Instant},
 };
 
-use base64::Engine as _;
+use common::{binary_event, block_on};
 use http::{Request, Response};
 use lambda_gateway::{Body, Gateway};
 use serde::Serialize;
 use serde::de::IgnoredAny;
 use tower::{Service, service_fn};
 
-// ---------------------------------------------------------------- counting allocator
-
-#[global_allocator]
-static ALLOCATOR: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
-
 // ---------------------------------------------------------------- the three contenders
-
-/// Everything here completes without waiting, so a no-op waker polls it to the end.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -224,84 +207,11 @@ fn events(filter: Option<&str>) -> Vec<(String, Vec<u8>)> {
     events
 }
 
-/// A v2 event whose body is `size` bytes of binary data, base64 in the event.
-fn binary_event(size: usize) -> Vec<u8> {
-    let body: Vec<u8> = (0..size).map(|i| (i * 7 + i / 251) as u8).collect();
-    let body = base64::engine::general_purpose::STANDARD.encode(body);
-    format!(
-        r#"{{"version":"2.0","routeKey":"$default","rawPath":"/upload","rawQueryString":"","headers":{{"content-type":"application/octet-stream","host":"api.example.com"}},"requestContext":{{"accountId":"123456789012","apiId":"api","domainName":"api.example.com","http":{{"method":"POST","path":"/upload","protocol":"HTTP/1.1","sourceIp":"198.51.100.1","userAgent":"bench"}},"requestId":"bench","routeKey":"$default","stage":"$default","timeEpoch":0}},"body":"{body}","isBase64Encoded":true}}"#
-    )
-    .into_bytes()
-}
-
 fn large_events() -> Vec<(String, Vec<u8>)> {
     vec![
         ("large/v2-binary-64KiB".to_owned(), binary_event(64 * 1024)),
         ("large/v2-binary-1MiB".to_owned(), binary_event(1024 * 1024)),
     ]
-}
-
-// ---------------------------------------------------------------- peak memory
-
-fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = ALLOCATOR.current_usage();
-    ALLOCATOR.reset_peak_usage();
-    let out = f();
-    (out, ALLOCATOR.peak_usage().saturating_sub(base))
-}
-
-fn memory_report() {
-    const MB: f64 = 1024.0 * 1024.0;
-    // 6 MB binary request body (base64 in the event), service answers a small response
-    let request_size = 6 * 1024 * 1024 - 64 * 1024; // keeps the event under Lambda's 6 MB
-    let request_size = request_size * 3 / 4; // base64 grows by 4/3: the body the event can hold
-    let event = binary_event(request_size);
-    let gateway = Gateway::new(service_fn(|req: Request<Body>| async move {
-        let n = req.body().len();
-        Ok::<_, Infallible>(Response::new(Body::from(n.to_string())))
-    }));
-    let event = bytes::Bytes::from(event);
-    let (response, peak) = peak_during(|| block_on(gateway.invoke_bytes(event.clone())).unwrap());
-    assert!(response.len() < 200);
-    println!(
-        "\npeak heap, {:.2} MB binary request body (event {:.2} MB, already in memory): {:.2} MB = {:.2}x the body",
-        request_size as f64 / MB,
-        event.len() as f64 / MB,
-        peak as f64 / MB,
-        peak as f64 / request_size as f64
-    );
-
-    // binary response bodies: 4.5 MB fits Lambda's 6 MB after base64; 5 MiB does not, and is
-    // encoded, found over the limit and replaced by a 502 (the peak still counts the encoding)
-    let small = binary_event(16);
-    for response_size in [4_500_000usize, 5 * 1024 * 1024] {
-        let payload = bytes::Bytes::from(
-            (0..response_size)
-                .map(|i| (i * 13 + i / 7) as u8)
-                .collect::<Vec<u8>>(),
-        );
-        let gateway = Gateway::new(service_fn(move |_req: Request<Body>| {
-            let payload = payload.clone();
-            async move {
-                Ok::<_, Infallible>(
-                    Response::builder()
-                        .header("content-type", "application/octet-stream")
-                        .body(Body::from(payload))
-                        .unwrap(),
-                )
-            }
-        }));
-        let (response, peak) = peak_during(|| block_on(gateway.invoke(&small)).unwrap());
-        let status =
-            serde_json::from_slice::<serde_json::Value>(&response).unwrap()["statusCode"].clone();
-        println!(
-            "peak heap, {:.2} MB binary response body (body already in memory; answered {status}, event {:.2} MB): {:.2} MB = {:.2}x the body",
-            response_size as f64 / MB,
-            response.len() as f64 / MB,
-            peak as f64 / MB,
-            peak as f64 / response_size as f64
-        );
-    }
 }
 
 // ---------------------------------------------------------------- main
@@ -313,7 +223,7 @@ fn main() {
     let mut adapter = peer_adapter();
 
     if std::env::var_os("BENCH_PROFILE").is_some() {
-        // for `perf record`: only lambda-gateway, on the filtered events, for a few seconds
+        // for `perf record`: only lambda-gateway (or the floor), on the filtered events, for a few seconds
         let events: Vec<_> = events(filter.as_deref())
             .into_iter()
             .filter(|(n, _)| filter.as_deref().is_none_or(|f| n.contains(f)))
@@ -324,9 +234,15 @@ fn main() {
             .and_then(|n| n.parse::<u64>().ok());
         let start = Instant::now();
         let mut round = 0;
+        // BENCH_CONTENDER=floor profiles the floor instead, for instruction-count comparisons
+        let floor_only = std::env::var("BENCH_CONTENDER").is_ok_and(|c| c == "floor");
         while rounds.map_or(start.elapsed() < Duration::from_secs(3), |n| round < n) {
             for (_, event) in &events {
-                black_box(block_on(gateway.invoke(black_box(event))).ok());
+                if floor_only {
+                    black_box(floor(black_box(event)));
+                } else {
+                    black_box(block_on(gateway.invoke(black_box(event))).ok());
+                }
             }
             round += 1;
         }
@@ -387,5 +303,4 @@ fn main() {
     println!(
         "worst ours/lambda_http: {worst_peer:.3} (target <= 0.333 on every event lambda_http accepts)"
     );
-    memory_report();
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 /// Parses the one-pass view of an event; on failure, works out a precise error.
 pub(crate) fn parse_view(payload: &[u8]) -> Result<EventView<'_>, Error> {
-    serde_json::from_slice(payload).map_err(|_| diagnose(payload))
+    EventView::parse(payload).map_err(|_| diagnose(payload))
 }
 
 /// Decides the source from the discriminating fields:

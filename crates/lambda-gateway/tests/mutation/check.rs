@@ -24,6 +24,7 @@ use std::{
 
 use http::{HeaderValue, Request, Response, header::SET_COOKIE};
 use lambda_gateway::{Body, Gateway, LocalSource, RequestContext, Source};
+use lambda_gateway_core::event::EventView;
 use serde_json::Value;
 
 /// The longest error message (and 400 reason) that is still fit for a log line.
@@ -107,9 +108,30 @@ impl Harness {
     /// Invokes the gateway with `event` and checks the answer: a short description of the
     /// outcome (`apigw_rest 200`, `NotJson`), or what is wrong with it.
     pub(crate) fn check(&self, event: &[u8]) -> Result<String, String> {
+        let path = check_view_paths_agree(event)?;
         self.echo.take_called();
         let answer = block_on(self.gateway.invoke(event));
-        check_answer(answer, self.echo.take_called())
+        check_answer(answer, self.echo.take_called()).map(|outcome| format!("{outcome}{path}"))
+    }
+}
+
+/// Checks the event view's two paths agree: whenever the fast scanner reads a view, the serde
+/// path reads an equal one. Returns a note for the tally when the scanner left the event to the
+/// serde path although that path accepts it (`""` otherwise).
+pub(crate) fn check_view_paths_agree(event: &[u8]) -> Result<&'static str, String> {
+    let serde_view = serde_json::from_slice::<EventView<'_>>(event);
+    match (EventView::scan(event), serde_view) {
+        (None, Ok(_)) => Ok(" (view read by the serde path)"),
+        (None, Err(_)) => Ok(""),
+        (Some(fast), Ok(slow)) if fast == slow => Ok(""),
+        (Some(fast), Ok(slow)) => Err(format!(
+            "the scanner and the serde path read different views:\n{}\nvs\n{}",
+            cut(&format!("{fast:?}")),
+            cut(&format!("{slow:?}"))
+        )),
+        (Some(_), Err(error)) => Err(format!(
+            "the scanner accepted an event the serde path rejects: {error}"
+        )),
     }
 }
 

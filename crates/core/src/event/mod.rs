@@ -11,6 +11,8 @@
 //! never collapsed into a hash map — and a `null` map, or a `null` value inside one, is treated
 //! as absent.
 
+mod scan;
+
 use std::{borrow::Cow, fmt, marker::PhantomData};
 
 use serde_json::value::RawValue;
@@ -217,7 +219,7 @@ impl<'de> Deserialize<'de> for Present {
 /// every key is UTF-8), unknown fields are skipped unparsed, a repeated field is an error, and a
 /// single-value map (`headers`, `queryStringParameters`) is skipped unparsed when its multi-value
 /// counterpart was already read — REST events carry both, with the same content.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EventView<'a> {
     /// `version` (`"1.0"`, `"2.0"`): HTTP API and Function URL events.
@@ -250,7 +252,7 @@ pub struct EventView<'a> {
 }
 
 /// The fields of `requestContext` any source crate reads.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ContextView<'a> {
     /// `requestContext.elb`: present only on ALB events.
@@ -268,7 +270,7 @@ pub struct ContextView<'a> {
 }
 
 /// `requestContext.http` of a payload 2.0 event.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpView<'a> {
     /// `method`.
@@ -280,7 +282,7 @@ pub struct HttpView<'a> {
 }
 
 /// `requestContext.identity` of a REST event.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IdentityView<'a> {
     /// `sourceIp`.
@@ -326,6 +328,28 @@ where
     }
     *slot = map.next_value()?;
     Ok(())
+}
+
+impl<'a> EventView<'a> {
+    /// Reads the view of an event payload.
+    ///
+    /// A specialised scanner reads well-formed events (the fast path); whatever it does not
+    /// handle — malformed JSON, a mistyped or repeated field, a raw control byte, an unpaired
+    /// surrogate escape, very deep nesting — is read again by the serde visitors of this type
+    /// (`serde_json::from_slice::<EventView>`), which accept it or say precisely what is wrong.
+    /// Both paths give equal views on every input the scanner accepts.
+    pub fn parse(payload: &'a [u8]) -> Result<Self, serde_json::Error> {
+        match scan::scan(payload) {
+            Some(view) => Ok(view),
+            None => serde_json::from_slice(payload),
+        }
+    }
+
+    /// The fast path of [`parse`](Self::parse) alone: `None` when it leaves the payload to
+    /// the serde visitors (exposed to test that both paths agree).
+    pub fn scan(payload: &'a [u8]) -> Option<Self> {
+        scan::scan(payload)
+    }
 }
 
 const EVENT_FIELDS: &[&str; 13] = &[
