@@ -17,6 +17,7 @@ mod context;
 pub mod encoding;
 mod error;
 pub mod event;
+mod header_name;
 pub mod json;
 mod policy;
 pub mod request;

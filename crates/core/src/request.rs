@@ -91,13 +91,16 @@ pub fn append_header(
     name: &RawStr<'_>,
     value: &RawStr<'_>,
 ) -> Result<(), Error> {
-    let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        Error::invalid_request(
-            source,
-            field,
-            format!("{} is not a valid header name", excerpt(name.as_bytes())),
-        )
-    })?;
+    let header_name = match crate::header_name::well_known(name.as_bytes()) {
+        Some(known) => known,
+        None => HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            Error::invalid_request(
+                source,
+                field,
+                format!("{} is not a valid header name", excerpt(name.as_bytes())),
+            )
+        })?,
+    };
     let header_value = HeaderValue::from_maybe_shared(share(event, value)).map_err(|_| {
         Error::invalid_request(
             source,
@@ -181,13 +184,17 @@ pub fn build_request(
     body: Bytes,
     context: RequestContext,
 ) -> Result<Request<Body>, Error> {
-    let uri = Uri::from_maybe_shared(Bytes::from(path_and_query)).map_err(|error| {
-        Error::invalid_request(
-            source,
-            "path",
-            format!("does not make a valid URI: {error}"),
-        )
-    })?;
+    // `Bytes::from(Vec)` allocates a shared header unless the vector is exactly full; shrinking
+    // it in place is cheaper than that allocation.
+    let uri = Uri::from_maybe_shared(Bytes::from(path_and_query.into_boxed_slice())).map_err(
+        |error| {
+            Error::invalid_request(
+                source,
+                "path",
+                format!("does not make a valid URI: {error}"),
+            )
+        },
+    )?;
     let mut request = Request::new(Body::from(body));
     *request.method_mut() = method;
     *request.uri_mut() = uri;

@@ -10,7 +10,8 @@
 //!   `content-type: text/plain`, body `ok`).
 //!
 //! It prints ns per event and the ratios ours/floor and ours/lambda_http with their geometric
-//! means. Everything runs on the system allocator, as a deployed function does; peak memory is
+//! means (the ratios are medians of per-round ratios: contenders are timed round-robin, so a
+//! shared machine's drifts in speed hit all of them alike). Everything runs on the system allocator, as a deployed function does; peak memory is
 //! measured by the `memory` benchmark, whose counting allocator would distort timings. Each timing is the median of several samples of
 //! adaptively sized batches, after a warm-up; set `BENCH_QUICK=1` for a fast smoke run.
 
@@ -121,28 +122,35 @@ fn peer(adapter: &mut PeerAdapter, event: &[u8]) -> Option<Vec<u8>> {
 // ---------------------------------------------------------------- timing
 
 struct Timer {
-    samples: usize,
+    rounds: usize,
     target: Duration,
+}
+
+/// Medians of one event's contenders, timed round-robin.
+struct Timings {
+    /// Median ns per call, per contender.
+    ns: Vec<f64>,
+    /// Median over rounds of each contender's time divided by the first contender's.
+    ratio_to_first: Vec<f64>,
 }
 
 impl Timer {
     fn from_env() -> Self {
         if std::env::var_os("BENCH_QUICK").is_some() {
             Self {
-                samples: 3,
-                target: Duration::from_millis(5),
+                rounds: 5,
+                target: Duration::from_millis(4),
             }
         } else {
             Self {
-                samples: 11,
-                target: Duration::from_millis(40),
+                rounds: 21,
+                target: Duration::from_millis(15),
             }
         }
     }
 
-    /// Median nanoseconds per call of `f`.
-    fn time(&self, mut f: impl FnMut()) -> f64 {
-        // warm up and size the batch so one sample lasts about `target`
+    /// Batch size so that one batch of `f` lasts about `target` (after a warm-up).
+    fn batch(&self, f: &mut dyn FnMut()) -> u64 {
         let mut batch = 1u64;
         loop {
             let start = Instant::now();
@@ -152,23 +160,41 @@ impl Timer {
             let elapsed = start.elapsed();
             if elapsed >= self.target / 4 || batch >= 1 << 24 {
                 let per = elapsed.as_secs_f64() / batch as f64;
-                batch = ((self.target.as_secs_f64() / per) as u64).max(1);
-                break;
+                return ((self.target.as_secs_f64() / per) as u64).max(1);
             }
             batch *= 4;
         }
-        let mut samples: Vec<f64> = (0..self.samples)
-            .map(|_| {
+    }
+
+    /// Times the contenders round-robin — one batch of each per round — so that a machine
+    /// that speeds up or slows down during the run (shared VMs do) affects all of them alike;
+    /// ratios are taken within each round, then their median.
+    fn time(&self, contenders: &mut [&mut dyn FnMut()]) -> Timings {
+        let batches: Vec<u64> = contenders.iter_mut().map(|f| self.batch(*f)).collect();
+        let mut samples = vec![Vec::with_capacity(self.rounds); contenders.len()];
+        for _ in 0..self.rounds {
+            for ((f, &batch), samples) in contenders.iter_mut().zip(&batches).zip(&mut samples) {
                 let start = Instant::now();
                 for _ in 0..batch {
                     f();
                 }
-                start.elapsed().as_nanos() as f64 / batch as f64
-            })
+                samples.push(start.elapsed().as_nanos() as f64 / batch as f64);
+            }
+        }
+        let ratio_to_first = samples
+            .iter()
+            .map(|own| median(own.iter().zip(&samples[0]).map(|(a, b)| a / b).collect()))
             .collect();
-        samples.sort_by(f64::total_cmp);
-        samples[samples.len() / 2]
+        Timings {
+            ns: samples.into_iter().map(median).collect(),
+            ratio_to_first,
+        }
     }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn geomean(values: &[f64]) -> f64 {
@@ -263,28 +289,36 @@ fn main() {
             println!("{name:<48} (rejected by lambda-gateway: not an HTTP event)");
             continue;
         }
-        let floor_ns = timer.time(|| {
+        let mut floor_fn = || {
             black_box(floor(black_box(&event)));
-        });
-        let ours_ns = timer.time(|| {
+        };
+        let mut ours_fn = || {
             black_box(block_on(gateway.invoke(black_box(&event))).unwrap());
-        });
-        let peer_ns = peer_accepts(&mut adapter, &event).then(|| {
-            timer.time(|| {
-                black_box(peer(&mut adapter, black_box(&event)));
-            })
-        });
-        let ratio_floor = ours_ns / floor_ns;
+        };
+        let peer_ok = peer_accepts(&mut adapter, &event);
+        let mut peer_fn = || {
+            black_box(peer(&mut adapter, black_box(&event)));
+        };
+        let timings = if peer_ok {
+            timer.time(&mut [&mut ours_fn, &mut floor_fn, &mut peer_fn])
+        } else {
+            timer.time(&mut [&mut ours_fn, &mut floor_fn])
+        };
+        let (ours_ns, floor_ns) = (timings.ns[0], timings.ns[1]);
+        // ours/floor and ours/peer per round, from floor/ours and peer/ours
+        let ratio_floor = 1.0 / timings.ratio_to_first[1];
+        let peer_ns = timings.ns.get(2).copied();
+        let ratio_peer = timings.ratio_to_first.get(2).map(|r| 1.0 / r);
         vs_floor.push(ratio_floor);
         if ratio_floor > worst.0 {
             worst = (ratio_floor, name.clone());
         }
-        let (peer_text, ratio_peer_text) = match peer_ns {
-            Some(peer_ns) => {
-                vs_peer.push(ours_ns / peer_ns);
-                (format!("{peer_ns:.0}"), format!("{:.3}", ours_ns / peer_ns))
+        let (peer_text, ratio_peer_text) = match (peer_ns, ratio_peer) {
+            (Some(peer_ns), Some(ratio_peer)) => {
+                vs_peer.push(ratio_peer);
+                (format!("{peer_ns:.0}"), format!("{ratio_peer:.3}"))
             }
-            None => ("fails".to_owned(), "-".to_owned()),
+            _ => ("fails".to_owned(), "-".to_owned()),
         };
         println!(
             "{name:<48} {floor_ns:>10.0} {peer_text:>12} {ours_ns:>10.0} {ratio_floor:>10.2} {ratio_peer_text:>11}"

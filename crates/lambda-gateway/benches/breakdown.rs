@@ -60,6 +60,38 @@ fn main() {
         std::mem::size_of::<Request<Body>>()
     );
     println!(
+        "bytes slice+drop ×10 {:>7.0}",
+        time(|| {
+            for i in 0..10 {
+                black_box(bytes.slice(i..i + 5));
+            }
+        })
+    );
+    println!(
+        "malloc+free ×10  {:>7.0}",
+        time(|| {
+            for i in 0..10 {
+                black_box(Vec::<u8>::with_capacity(black_box(32 + i)));
+            }
+        })
+    );
+    println!(
+        "header name x-forwarded-for ×10  {:>7.0}",
+        time(|| {
+            for _ in 0..10 {
+                black_box(http::HeaderName::from_bytes(black_box(b"x-forwarded-for")).unwrap());
+            }
+        })
+    );
+    println!(
+        "header name content-type ×10  {:>7.0}",
+        time(|| {
+            for _ in 0..10 {
+                black_box(http::HeaderName::from_bytes(black_box(b"content-type")).unwrap());
+            }
+        })
+    );
+    println!(
         "ignored_any      {:>7.0}",
         time(|| {
             black_box(serde_json::from_slice::<IgnoredAny>(black_box(&event)).unwrap());
@@ -169,6 +201,22 @@ fn main() {
             let req = lambda_gateway_alb::parse_request(&v, bytes.clone()).unwrap();
             let mut s = svc;
             black_box(block_on(tower::Service::call(&mut s, req)).unwrap());
+        })
+    );
+    println!(
+        "manual pipeline  {:>7.0}",
+        time(|| {
+            let v = EventView::parse(black_box(&bytes)).unwrap();
+            let req = lambda_gateway_alb::parse_request(&v, bytes.clone()).unwrap();
+            drop(v);
+            let mut s = svc;
+            let response = block_on(tower::Service::call(&mut s, req)).unwrap();
+            let (parts, body) = response.into_parts();
+            black_box(lambda_gateway_alb::encode_response(
+                &parts,
+                body.as_bytes(),
+                options,
+            ));
         })
     );
     println!(

@@ -195,13 +195,15 @@ where
     /// assert!(response.starts_with(br#"{"statusCode":200"#));
     /// # }
     /// ```
-    pub async fn invoke(&self, event: &[u8]) -> Result<Vec<u8>, Error> {
-        self.invoke_bytes(Bytes::copy_from_slice(event)).await
+    pub fn invoke(&self, event: &[u8]) -> impl Future<Output = Result<Vec<u8>, Error>> {
+        // Not an `async fn` awaiting `invoke_bytes`: each level of `async` nesting moves the
+        // inner future into the outer one, a copy per invocation for nothing.
+        self.handle(Bytes::copy_from_slice(event), None, None)
     }
 
     /// Like [`invoke`](Self::invoke), taking ownership of the event without copying it.
-    pub async fn invoke_bytes(&self, event: Bytes) -> Result<Vec<u8>, Error> {
-        self.handle(event, None, None).await
+    pub fn invoke_bytes(&self, event: Bytes) -> impl Future<Output = Result<Vec<u8>, Error>> {
+        self.handle(event, None, None)
     }
 
     /// Converts, calls, encodes; `lambda_request_id` fills the context's request id for sources
@@ -217,21 +219,40 @@ where
     /// - a service error, a failing body or a panic: see [`Gateway::on_service_error`] (a generic
     ///   500 by default);
     /// - a response event over the front door's size limit: a 502 saying so.
+    ///
+    /// Only the service call is asynchronous: the conversion before it and the encoding after it
+    /// are plain functions, so the future holds little more than the request and the service's
+    /// own future.
     pub(crate) async fn handle(
         &self,
         event: Bytes,
         lambda_request_id: Option<&str>,
         service_time: Option<&mut std::time::Duration>,
     ) -> Result<Vec<u8>, Error> {
+        let (request, source, multi_value) = match self.prepare(event, lambda_request_id)? {
+            Prepared::Answer(json) => return Ok(json),
+            Prepared::Call {
+                request,
+                source,
+                multi_value,
+            } => (request, source, multi_value),
+        };
+        let started = service_time.is_some().then(std::time::Instant::now);
+        let outcome = call(self.service.clone(), request).await;
+        if let (Some(started), Some(service_time)) = (started, service_time) {
+            *service_time = started.elapsed();
+        }
+        self.finish(source, multi_value, outcome)
+    }
+
+    /// Everything before the service call: the event parsed and converted, or the answer when
+    /// the request cannot be made (a 400 for a client fault).
+    fn prepare(&self, event: Bytes, lambda_request_id: Option<&str>) -> Result<Prepared, Error> {
         let Parsed {
             source,
             multi_value,
             request,
         } = self.parse(event)?;
-        let options = EncodeOptions {
-            binary: &self.binary,
-            multi_value,
-        };
         let mut request = match request {
             Ok(request) => request,
             Err(error) if error.is_client_fault() => {
@@ -240,40 +261,40 @@ where
                     Error::InvalidRequest { field, reason, .. } => format!("{field}: {reason}"),
                     other => other.to_string(),
                 };
+                let options = self.options(multi_value);
                 let json = plain(
                     source,
                     StatusCode::BAD_REQUEST,
                     &format!("Bad Request: {reason}\n"),
                     options,
                 );
-                return Ok(within_limit(source, json, options));
+                return Ok(Prepared::Answer(within_limit(source, json, options)));
             }
             Err(error) => return Err(error),
         };
-        if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
-            context.or_request_id(|| lambda_request_id.map(str::to_owned));
+        if let Some(id) = lambda_request_id {
+            if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
+                context.or_request_id(|| Some(id.to_owned()));
+            }
         }
         if let Some(base) = &self.base_path {
             base_path::strip(&mut request, base);
         }
-
-        let service = self.service.clone();
-        let started = service_time.is_some().then(std::time::Instant::now);
-        let outcome = catch_panic(async move {
-            let response = service
-                .oneshot(request)
-                .await
-                .map_err(|e| ("the service failed", e.into()))?;
-            let (parts, body) = response.into_parts();
-            let body = collect(body)
-                .await
-                .map_err(|e| ("the response body failed", e.into()))?;
-            Ok::<_, (&str, BoxError)>((parts, body))
+        Ok(Prepared::Call {
+            request,
+            source,
+            multi_value,
         })
-        .await;
-        if let (Some(started), Some(service_time)) = (started, service_time) {
-            *service_time = started.elapsed();
-        }
+    }
+
+    /// Everything after the service call: the response event, or the answer to a failure.
+    fn finish(
+        &self,
+        source: Source,
+        multi_value: bool,
+        outcome: Outcome,
+    ) -> Result<Vec<u8>, Error> {
+        let options = self.options(multi_value);
         let json = match outcome {
             Ok(Ok((parts, body))) => encode(source, &parts, &body, options)?,
             Ok(Err((what, error))) => {
@@ -291,6 +312,13 @@ where
             }
         };
         Ok(within_limit(source, json, options))
+    }
+
+    fn options(&self, multi_value: bool) -> EncodeOptions<'_> {
+        EncodeOptions {
+            binary: &self.binary,
+            multi_value,
+        }
     }
 
     /// The answer to a failed service, per the configured policy.
@@ -346,6 +374,48 @@ where
             request,
         })
     }
+}
+
+/// What [`Gateway::prepare`] leaves to do.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per invocation and unpacked at once; boxing would cost an allocation"
+)]
+enum Prepared {
+    /// The response event is already known (a 400).
+    Answer(Vec<u8>),
+    /// Call the service with this request.
+    Call {
+        request: Request<Body>,
+        source: Source,
+        multi_value: bool,
+    },
+}
+
+/// The service's response parts and collected body; its error or its body's, with what failed;
+/// or a panic's payload.
+type Outcome = Result<Result<(Parts, Bytes), (&'static str, BoxError)>, Box<dyn Any + Send>>;
+
+/// Calls the service once and collects the response body, catching a panic in either.
+async fn call<S, B>(service: S, request: Request<Body>) -> Outcome
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    catch_panic(async move {
+        let response = service
+            .oneshot(request)
+            .await
+            .map_err(|e| ("the service failed", e.into()))?;
+        let (parts, body) = response.into_parts();
+        let body = collect(body)
+            .await
+            .map_err(|e| ("the response body failed", e.into()))?;
+        Ok((parts, body))
+    })
+    .await
 }
 
 /// A recognized event: its source, its header mode, and the request or why it has none.

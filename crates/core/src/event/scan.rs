@@ -106,6 +106,15 @@ fn hex_digit(byte: u8) -> Option<u32> {
     (byte as char).to_digit(16)
 }
 
+/// Appends a pair, reserving room for a typical map on the first one.
+#[inline]
+fn push_pair<'a>(pairs: &mut Vec<(RawStr<'a>, RawStr<'a>)>, name: RawStr<'a>, value: RawStr<'a>) {
+    if pairs.capacity() == 0 {
+        pairs.reserve(16);
+    }
+    pairs.push((name, value));
+}
+
 /// One member of a multi-value map: a string, an array of strings, or `null`.
 fn push_values<'a>(
     scanner: &mut Scanner<'a>,
@@ -116,7 +125,7 @@ fn push_values<'a>(
         b'"' => {
             scanner.pos += 1;
             let value = scanner.string_body()?;
-            pairs.push((name, value));
+            push_pair(pairs, name, value);
         }
         b'n' => scanner.literal(b"null")?,
         b'[' => {
@@ -127,7 +136,7 @@ fn push_values<'a>(
             }
             loop {
                 if let Some(value) = scanner.opt_string()? {
-                    pairs.push((name.clone(), value));
+                    push_pair(pairs, name.clone(), value);
                 }
                 if !scanner.next_element()? {
                     return Ok(());
@@ -562,7 +571,8 @@ impl<'a> Scanner<'a> {
         if self.null()? {
             return Ok(None);
         }
-        let mut pairs = Vec::with_capacity(16);
+        // allocated on the first pair: empty maps (`{}`) are common and cost nothing
+        let mut pairs = Vec::new();
         self.object(|scanner, name| push_values(scanner, name, &mut pairs))?;
         Ok(Some(Pairs(pairs)))
     }
@@ -677,17 +687,19 @@ mod tests {
             for entry in std::fs::read_dir(root.join(source)).unwrap() {
                 let path = entry.unwrap().path();
                 let name = path.to_string_lossy().into_owned();
-                if !name.ends_with(".json") || name.ends_with(".expected.json") {
+                if !name.ends_with(".json")
+                    || name.ends_with(".expected.json")
+                    || name.ends_with(".reply.json")
+                {
                     continue;
                 }
                 let event = std::fs::read(&path).unwrap();
                 let Ok(slow) = serde_json::from_slice::<EventView<'_>>(&event) else {
                     continue;
                 };
-                if let Some(fast) = scan(&event) {
-                    assert_eq!(fast, slow, "{name}");
-                    read += 1;
-                }
+                let fast = scan(&event).unwrap_or_else(|| panic!("the scanner gave up on {name}"));
+                assert_eq!(fast, slow, "{name}");
+                read += 1;
             }
         }
         assert!(read >= 40, "the scanner read only {read} testdata events");
