@@ -4,7 +4,10 @@ use lambda_gateway_core::{
     Body, Error, RequestContext, SharedStr, Source,
     encoding::{push_raw_path, push_raw_query},
     event::{EventView, Pairs},
-    request::{append_header, build_request, decode_body, header_map_with_capacity, parse_method},
+    request::{
+        append_headers, build_request, decode_body, header_map_with_capacity, parse_method,
+        uri_capacity,
+    },
 };
 
 use crate::TypedEvent;
@@ -38,7 +41,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .multi_value_query_string_parameters
         .as_ref()
         .or(event.query_string_parameters.as_ref());
-    let mut uri = Vec::with_capacity(path.len() + 1 + query.map_or(0, |q| q.len() * 16));
+    let mut uri = Vec::with_capacity(uri_capacity(path, query));
     if !path.starts_with(b"/") {
         uri.push(b'/');
     }
@@ -60,8 +63,8 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         (None, pairs) => (pairs.as_ref(), "headers"),
     };
     let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len));
-    for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
-        append_header(&mut headers, SOURCE, field, &raw_event, name, value)?;
+    if let Some(pairs) = pairs {
+        append_headers(&mut headers, SOURCE, field, &raw_event, pairs)?;
     }
 
     let is_base64 = event.is_base64_encoded.unwrap_or(false);

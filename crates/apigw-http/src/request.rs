@@ -5,8 +5,8 @@ use lambda_gateway_core::{
     encoding::{push_query_component, push_raw_path, push_raw_query},
     event::{EventView, Pairs},
     request::{
-        append_header, build_request, decode_body, default_host, header_map_with_capacity,
-        parse_method, shared_text,
+        append_headers, build_request, decode_body, default_host, header_map_with_capacity,
+        parse_method, shared_text, uri_capacity,
     },
 };
 
@@ -46,7 +46,12 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         })?;
 
     let raw_query = event.raw_query_string.as_ref().map(|q| q.as_bytes());
-    let mut uri = Vec::with_capacity(path.len() + 1 + raw_query.map_or(0, <[u8]>::len));
+    let query_len = match (raw_query, &event.query_string_parameters) {
+        (Some(query), _) if !query.is_empty() => 1 + query.len(),
+        (None, Some(params)) => uri_capacity(b"/", Some(params)) - 1,
+        _ => 0,
+    };
+    let mut uri = Vec::with_capacity(path.len() + usize::from(!path.starts_with(b"/")) + query_len);
     if !path.starts_with(b"/") {
         uri.push(b'/');
     }
@@ -65,8 +70,8 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
 
     let pairs = event.headers.as_ref();
     let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len) + 1);
-    for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
-        append_header(&mut headers, SOURCE, "headers", &raw_event, name, value)?;
+    if let Some(pairs) = pairs {
+        append_headers(&mut headers, SOURCE, "headers", &raw_event, pairs)?;
     }
     if let Some(cookies) = event.cookies.as_ref().filter(|c| !c.0.is_empty()) {
         let mut joined = Vec::with_capacity(cookies.0.iter().map(|c| c.as_bytes().len() + 2).sum());

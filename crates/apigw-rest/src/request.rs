@@ -5,8 +5,8 @@ use lambda_gateway_core::{
     encoding::{push_decoded_path, push_query_component},
     event::{EventView, Pairs},
     request::{
-        append_header, build_request, decode_body, default_host, header_map_with_capacity,
-        parse_method, shared_text,
+        append_headers, build_request, decode_body, default_host, header_map_with_capacity,
+        parse_method, shared_text, uri_capacity,
     },
 };
 
@@ -44,7 +44,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .multi_value_query_string_parameters
         .as_ref()
         .or(event.query_string_parameters.as_ref());
-    let mut uri = Vec::with_capacity(path.len() + 1 + query.map_or(0, |q| q.len() * 16));
+    let mut uri = Vec::with_capacity(uri_capacity(path, query));
     if !path.starts_with(b"/") {
         uri.push(b'/');
     }
@@ -59,8 +59,8 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         (None, pairs) => (pairs.as_ref(), "headers"),
     };
     let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len));
-    for (name, value) in pairs.into_iter().flat_map(Pairs::iter) {
-        append_header(&mut headers, SOURCE, field, &raw_event, name, value)?;
+    if let Some(pairs) = pairs {
+        append_headers(&mut headers, SOURCE, field, &raw_event, pairs)?;
     }
     let domain_name = shared_text(&raw_event, context.and_then(|c| c.domain_name.as_ref()));
     default_host(&mut headers, domain_name.as_ref());

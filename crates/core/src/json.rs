@@ -79,7 +79,9 @@ impl JsonWriter {
     }
 
     fn key(&mut self, key: &str) {
-        if key.bytes().any(|b| ESCAPE[b as usize]) {
+        let key_bytes = key.as_bytes();
+        let clean = clean_prefix(key_bytes);
+        if key_bytes[clean..].iter().any(|&b| ESCAPE[b as usize]) {
             self.separate();
             self.push_string(key.as_bytes());
             self.buf.push(b':');

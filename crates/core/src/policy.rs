@@ -22,19 +22,36 @@ impl MediaPattern {
         }
     }
 
-    /// Whether a content type's essence (`type/subtype`, lower case) matches.
-    fn matches(&self, content_type: &str) -> bool {
-        let (kind, subtype) = content_type.split_once('/').unwrap_or((content_type, ""));
-        (self.kind == "*" || kind.eq_ignore_ascii_case(&self.kind))
+    /// Whether a content type's essence (`type/subtype`, any case) matches.
+    fn matches(&self, content_type: &[u8]) -> bool {
+        let (kind, subtype) = split_essence(content_type);
+        (self.kind == "*" || kind.eq_ignore_ascii_case(self.kind.as_bytes()))
             && self
                 .subtype
                 .as_deref()
-                .is_none_or(|s| subtype.eq_ignore_ascii_case(s))
+                .is_none_or(|s| subtype.eq_ignore_ascii_case(s.as_bytes()))
     }
 }
 
 fn essence(content_type: &str) -> &str {
     content_type.split(';').next().unwrap_or_default().trim()
+}
+
+/// `type/subtype` of a content type's bytes, parameters and surrounding spaces left out.
+fn essence_bytes(content_type: &[u8]) -> &[u8] {
+    let end = content_type
+        .iter()
+        .position(|&b| b == b';')
+        .unwrap_or(content_type.len());
+    content_type[..end].trim_ascii()
+}
+
+/// `(type, subtype)` of an essence; the subtype is empty when there is no `/`.
+fn split_essence(essence: &[u8]) -> (&[u8], &[u8]) {
+    match essence.iter().position(|&b| b == b'/') {
+        Some(slash) => (&essence[..slash], &essence[slash + 1..]),
+        None => (essence, b""),
+    }
 }
 
 /// Decides whether a response body travels as text or as base64.
@@ -83,53 +100,67 @@ impl BinaryPolicy {
 
     /// Whether the headers allow a text body at all (rules 1 to 5 but the UTF-8 check).
     fn text_allowed(&self, headers: &HeaderMap) -> bool {
-        if headers.contains_key(header::CONTENT_ENCODING) {
-            return false;
-        }
-        match headers.get(header::CONTENT_TYPE) {
-            None => true,
-            Some(value) => {
-                let Ok(content_type) = std::str::from_utf8(value.as_bytes()) else {
-                    return false;
-                };
-                let content_type = essence(content_type);
-                if self.binary_types.iter().any(|p| p.matches(content_type)) {
+        // A response carries a handful of headers: one pass over them costs less than hashing
+        // two names; large maps use the hash lookups.
+        let content_type = if headers.len() <= 8 {
+            let mut content_type = None;
+            for (name, value) in headers {
+                if name == header::CONTENT_ENCODING {
                     return false;
                 }
-                is_textual(content_type)
+                if name == header::CONTENT_TYPE && content_type.is_none() {
+                    content_type = Some(value);
+                }
             }
+            content_type
+        } else {
+            if headers.contains_key(header::CONTENT_ENCODING) {
+                return false;
+            }
+            headers.get(header::CONTENT_TYPE)
+        };
+        let Some(value) = content_type else {
+            return true;
+        };
+        // a content type that is not even UTF-8 names no text type
+        if std::str::from_utf8(value.as_bytes()).is_err() {
+            return false;
         }
+        let content_type = essence_bytes(value.as_bytes());
+        if self.binary_types.iter().any(|p| p.matches(content_type)) {
+            return false;
+        }
+        is_textual(content_type)
     }
 }
 
 /// Whether a content type's essence names text (compared without allocating).
-fn is_textual(content_type: &str) -> bool {
-    let (kind, subtype) = content_type.split_once('/').unwrap_or((content_type, ""));
-    let ends_with = |suffix: &str| {
+fn is_textual(content_type: &[u8]) -> bool {
+    let (kind, subtype) = split_essence(content_type);
+    let ends_with = |suffix: &[u8]| {
         subtype.len() >= suffix.len()
-            && subtype.as_bytes()[subtype.len() - suffix.len()..]
-                .eq_ignore_ascii_case(suffix.as_bytes())
+            && subtype[subtype.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
     };
-    const APPLICATION_TEXT: &[&str] = &[
-        "json",
-        "xml",
-        "javascript",
-        "ecmascript",
-        "x-javascript",
-        "x-www-form-urlencoded",
-        "graphql",
-        "x-ndjson",
-        "ndjson",
-        "yaml",
-        "x-yaml",
-        "toml",
-        "csv",
-        "sql",
+    const APPLICATION_TEXT: &[&[u8]] = &[
+        b"json",
+        b"xml",
+        b"javascript",
+        b"ecmascript",
+        b"x-javascript",
+        b"x-www-form-urlencoded",
+        b"graphql",
+        b"x-ndjson",
+        b"ndjson",
+        b"yaml",
+        b"x-yaml",
+        b"toml",
+        b"csv",
+        b"sql",
     ];
-    kind.eq_ignore_ascii_case("text")
-        || ends_with("+json")
-        || ends_with("+xml")
-        || (kind.eq_ignore_ascii_case("application")
+    kind.eq_ignore_ascii_case(b"text")
+        || ends_with(b"+json")
+        || ends_with(b"+xml")
+        || (kind.eq_ignore_ascii_case(b"application")
             && APPLICATION_TEXT
                 .iter()
                 .any(|t| subtype.eq_ignore_ascii_case(t)))
@@ -188,6 +219,12 @@ mod tests {
             &headers(&[("content-type", "application/octet-stream")]),
             b"ok"
         ));
+        let mut many: Vec<_> = (0..12).map(|_| ("x-filler", "1")).collect();
+        many.push(("content-encoding", "gzip"));
+        assert!(!policy.is_text(&headers(&many), b"ok"));
+        many.pop();
+        many.push(("content-type", "text/plain"));
+        assert!(policy.is_text(&headers(&many), b"ok"));
         let everything = BinaryPolicy::new(["*/*"]);
         assert!(!everything.is_text(&headers(&[("content-type", "text/plain")]), b"ok"));
     }

@@ -1,10 +1,12 @@
 //! Building the `http::Request` every source crate hands to the service.
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header::Entry};
 
 use crate::{
-    Body, Error, RequestContext, SharedStr, Source, encoding::decode_base64, event::RawStr,
+    Body, Error, RequestContext, SharedStr, Source,
+    encoding::decode_base64,
+    event::{Pairs, RawStr},
 };
 
 /// Where `inner` starts inside `outer`, if it lies wholly within it.
@@ -21,6 +23,18 @@ pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
         Some(start) if field.is_borrowed() => event.slice(start..start + bytes.len()),
         _ => Bytes::copy_from_slice(bytes),
     }
+}
+
+/// The length of `path?k=v&k=v` when nothing needs escaping (and a `/` is added when the path
+/// lacks one): the URI buffer's capacity, so that it converts to `Bytes` without reallocating.
+pub fn uri_capacity(path: &[u8], query: Option<&Pairs<'_>>) -> usize {
+    let slash = usize::from(!path.starts_with(b"/"));
+    let query = query.filter(|q| !q.is_empty()).map_or(0, |q| {
+        q.iter()
+            .map(|(k, v)| k.as_bytes().len() + v.as_bytes().len() + 2)
+            .sum()
+    });
+    path.len() + slash + query
 }
 
 /// A view field as text sharing the event's buffer; `None` when absent or not UTF-8.
@@ -91,17 +105,75 @@ pub fn append_header(
     name: &RawStr<'_>,
     value: &RawStr<'_>,
 ) -> Result<(), Error> {
-    let header_name = match crate::header_name::well_known(name.as_bytes()) {
-        Some(known) => known,
+    let header_name = header_name(source, field, name)?;
+    let header_value = header_value(source, field, event, name, value)?;
+    headers
+        .try_append(header_name, header_value)
+        .map_err(|_| too_many_headers(source, field))?;
+    Ok(())
+}
+
+/// Appends every pair of a view map, in order. The values of a name that come one after the
+/// other — every multi-value map, flattened — are appended to its entry without looking the
+/// name up again.
+pub fn append_headers(
+    headers: &mut HeaderMap,
+    source: Source,
+    field: &'static str,
+    event: &Bytes,
+    pairs: &Pairs<'_>,
+) -> Result<(), Error> {
+    let mut pairs = pairs.0.iter().peekable();
+    while let Some((name, value)) = pairs.next() {
+        let header_name = header_name(source, field, name)?;
+        let first = header_value(source, field, event, name, value)?;
+        // a valid name cannot fail here; the map being full can
+        let mut entry = match headers
+            .try_entry(header_name)
+            .map_err(|_| too_many_headers(source, field))?
+        {
+            Entry::Occupied(mut entry) => {
+                entry.append(first);
+                entry
+            }
+            Entry::Vacant(entry) => entry
+                .try_insert_entry(first)
+                .map_err(|_| too_many_headers(source, field))?,
+        };
+        while let Some((next, value)) =
+            pairs.next_if(|(next, _)| next.as_bytes() == name.as_bytes())
+        {
+            entry.append(header_value(source, field, event, next, value)?);
+        }
+    }
+    Ok(())
+}
+
+fn header_name(
+    source: Source,
+    field: &'static str,
+    name: &RawStr<'_>,
+) -> Result<HeaderName, Error> {
+    match crate::header_name::well_known(name.as_bytes()) {
+        Some(known) => Ok(known),
         None => HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             Error::invalid_request(
                 source,
                 field,
                 format!("{} is not a valid header name", excerpt(name.as_bytes())),
             )
-        })?,
-    };
-    let header_value = HeaderValue::from_maybe_shared(share(event, value)).map_err(|_| {
+        }),
+    }
+}
+
+fn header_value(
+    source: Source,
+    field: &'static str,
+    event: &Bytes,
+    name: &RawStr<'_>,
+    value: &RawStr<'_>,
+) -> Result<HeaderValue, Error> {
+    HeaderValue::from_maybe_shared(share(event, value)).map_err(|_| {
         Error::invalid_request(
             source,
             field,
@@ -110,11 +182,11 @@ pub fn append_header(
                 excerpt(name.as_bytes())
             ),
         )
-    })?;
-    headers.try_append(header_name, header_value).map_err(|_| {
-        Error::invalid_request(source, field, "too many headers: more than 32768 values")
-    })?;
-    Ok(())
+    })
+}
+
+fn too_many_headers(source: Source, field: &'static str) -> Error {
+    Error::invalid_request(source, field, "too many headers: more than 32768 values")
 }
 
 /// The request body: the `body` string's bytes (shared with the event), base64-decoded when

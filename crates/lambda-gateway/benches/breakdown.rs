@@ -1,234 +1,166 @@
 //! Where an invocation's time goes: each stage of `Gateway::invoke` timed alone on one event.
 //!
 //! `cargo bench -p lambda-gateway --bench breakdown -- alb/health_check_multi_value` (any
-//! `testdata/` event, default the ALB health check) prints ns for: the floor's parse
-//! (`IgnoredAny`), a `serde_json::Value` parse, the serde path of the event view, the scanner
-//! (`EventView::parse`), view + request for each source (only the event's own source is
-//! meaningful), the handler's response, the response encoders, the service call, and the
-//! whole `invoke`. A profiling aid, not a contest: `adapter` is the benchmark.
+//! `testdata/` event; default the ALB health check) prints ns per call for: the floor's parse
+//! (`IgnoredAny`), a `serde_json::Value` parse, the event view by the serde path and by the
+//! scanner, view + request for the event's source, the handler's response, the response
+//! encoder, a hand-assembled pipeline, and the whole `invoke`. A profiling aid, not a contest:
+//! `adapter` is the benchmark.
+//!
+//! `BREAKDOWN_ONLY=<label prefix>` runs only the matching stages, and `BREAKDOWN_CALLS=N` calls
+//! each N times untimed, so that `valgrind --tool=callgrind` counts one stage's instructions.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
-mod common;
-use common::block_on;
-use http::{Request, Response};
-use lambda_gateway::{Body, Gateway};
-use lambda_gateway_core::event::EventView;
-use serde::de::IgnoredAny;
-use std::{convert::Infallible, hint::black_box, time::Instant};
-use tower::service_fn;
 
+mod common;
+
+use std::{convert::Infallible, hint::black_box, time::Instant};
+
+use bytes::Bytes;
+use common::block_on;
+use http::{Request, Response, response::Parts};
+use lambda_gateway::{Body, Gateway, Source};
+use lambda_gateway_core::{BinaryPolicy, EncodeOptions, Error, event::EventView};
+use serde::de::IgnoredAny;
+use tower::{Service, service_fn};
+
+/// Prints the stage's time, or runs only the stages `BREAKDOWN_ONLY` selects.
+fn stage(label: &str, f: impl FnMut()) {
+    if std::env::var("BREAKDOWN_ONLY").is_ok_and(|only| !label.starts_with(&only)) {
+        return;
+    }
+    println!("{label:<24} {:>7.0}", time(f));
+}
+
+/// Median ns per call over 7 batches of 100 000 calls, after 20 000 warm-up calls.
 fn time(mut f: impl FnMut()) -> f64 {
-    for _ in 0..20000 {
+    if let Some(n) = std::env::var("BREAKDOWN_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        for _ in 0..n {
+            f();
+        }
+        return 0.0;
+    }
+    for _ in 0..20_000 {
         f();
     }
-    let mut v: Vec<f64> = (0..7)
+    let mut samples: Vec<f64> = (0..7)
         .map(|_| {
             let n = 100_000;
-            let s = Instant::now();
+            let start = Instant::now();
             for _ in 0..n {
                 f();
             }
-            s.elapsed().as_nanos() as f64 / n as f64
+            start.elapsed().as_nanos() as f64 / n as f64
         })
         .collect();
-    v.sort_by(f64::total_cmp);
-    v[3]
+    samples.sort_by(f64::total_cmp);
+    samples[3]
+}
+
+fn ok_response() -> Response<Body> {
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/plain")
+        .body(Body::from("ok"))
+        .unwrap()
+}
+
+fn source_of(name: &str) -> Source {
+    match name.split('/').next() {
+        Some("alb") => Source::Alb,
+        Some("apigw_http") => Source::ApiGatewayHttp,
+        _ => Source::ApiGatewayRest,
+    }
+}
+
+fn parse_request(
+    source: Source,
+    view: &EventView<'_>,
+    event: Bytes,
+) -> Result<Request<Body>, Error> {
+    match source {
+        Source::Alb => lambda_gateway_alb::parse_request(view, event),
+        Source::ApiGatewayHttp => lambda_gateway_apigw_http::parse_request(view, event),
+        _ => lambda_gateway_apigw_rest::parse_request(view, event),
+    }
+}
+
+fn encode_response(
+    source: Source,
+    parts: &Parts,
+    body: &[u8],
+    options: EncodeOptions<'_>,
+) -> Vec<u8> {
+    match source {
+        Source::Alb => lambda_gateway_alb::encode_response(parts, body, options),
+        Source::ApiGatewayHttp => lambda_gateway_apigw_http::encode_response(parts, body, options),
+        _ => lambda_gateway_apigw_rest::encode_response(parts, body, options),
+    }
 }
 
 fn main() {
     let name = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
-        .unwrap_or("alb/health_check_multi_value".into());
+        .unwrap_or_else(|| "alb/health_check_multi_value".into());
     let path = format!("{}/../../testdata/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let event = std::fs::read(path).unwrap();
-    let bytes = bytes::Bytes::from(event.clone());
-    let gateway = Gateway::new(service_fn(|_req: Request<Body>| async {
-        Ok::<_, Infallible>(
-            Response::builder()
-                .status(200)
-                .header("content-type", "text/plain")
-                .body(Body::from("ok"))
-                .unwrap(),
-        )
-    }));
+    let bytes = Bytes::from(event.clone());
+    let source = source_of(&name);
+    let service = service_fn(|_req: Request<Body>| async { Ok::<_, Infallible>(ok_response()) });
+    let gateway = Gateway::new(service);
+    let multi_value = {
+        let view = EventView::parse(&event).unwrap();
+        view.multi_value_headers.is_some() || view.multi_value_query_string_parameters.is_some()
+    };
+    let policy = BinaryPolicy::default();
+    let options = EncodeOptions {
+        binary: &policy,
+        multi_value,
+    };
+    let (parts, _) = ok_response().into_parts();
     println!(
-        "event {} bytes; invoke future {} bytes, invoke_bytes future {} bytes, Request<Body> {} bytes",
+        "{name}: {} bytes; invoke future {} bytes",
         event.len(),
         std::mem::size_of_val(&gateway.invoke(&event)),
-        std::mem::size_of_val(&gateway.invoke_bytes(bytes.clone())),
-        std::mem::size_of::<Request<Body>>()
     );
-    println!(
-        "bytes slice+drop ×10 {:>7.0}",
-        time(|| {
-            for i in 0..10 {
-                black_box(bytes.slice(i..i + 5));
-            }
-        })
-    );
-    println!(
-        "malloc+free ×10  {:>7.0}",
-        time(|| {
-            for i in 0..10 {
-                black_box(Vec::<u8>::with_capacity(black_box(32 + i)));
-            }
-        })
-    );
-    println!(
-        "header name x-forwarded-for ×10  {:>7.0}",
-        time(|| {
-            for _ in 0..10 {
-                black_box(http::HeaderName::from_bytes(black_box(b"x-forwarded-for")).unwrap());
-            }
-        })
-    );
-    println!(
-        "header name content-type ×10  {:>7.0}",
-        time(|| {
-            for _ in 0..10 {
-                black_box(http::HeaderName::from_bytes(black_box(b"content-type")).unwrap());
-            }
-        })
-    );
-    println!(
-        "ignored_any      {:>7.0}",
-        time(|| {
-            black_box(serde_json::from_slice::<IgnoredAny>(black_box(&event)).unwrap());
-        })
-    );
-    println!(
-        "value            {:>7.0}",
-        time(|| {
-            black_box(serde_json::from_slice::<serde_json::Value>(black_box(&event)).unwrap());
-        })
-    );
-    println!(
-        "view             {:>7.0}",
-        time(|| {
-            black_box(serde_json::from_slice::<EventView<'_>>(black_box(&event)).unwrap());
-        })
-    );
-    println!(
-        "scan             {:>7.0}",
-        time(|| {
-            black_box(EventView::parse(black_box(&event)).unwrap());
-        })
-    );
-    println!(
-        "view+alb request {:>7.0}",
-        time(|| {
-            let v = EventView::parse(black_box(&bytes)).unwrap();
-            black_box(lambda_gateway_alb::parse_request(&v, bytes.clone()).unwrap());
-        })
-    );
-    println!(
-        "view+rest request {:>7.0}",
-        time(|| {
-            let v = EventView::parse(black_box(&bytes)).unwrap();
-            black_box(lambda_gateway_apigw_rest::parse_request(&v, bytes.clone()).ok());
-        })
-    );
-    println!(
-        "view+http request {:>7.0}",
-        time(|| {
-            let v = EventView::parse(black_box(&bytes)).unwrap();
-            black_box(lambda_gateway_apigw_http::parse_request(&v, bytes.clone()).ok());
-        })
-    );
-    println!(
-        "response build   {:>7.0}",
-        time(|| {
-            black_box(
-                Response::builder()
-                    .status(200)
-                    .header("content-type", "text/plain")
-                    .body(Body::from("ok"))
-                    .unwrap(),
-            );
-        })
-    );
-    let (parts, _) = Response::builder()
-        .status(200)
-        .header("content-type", "text/plain")
-        .body(Body::from("ok"))
-        .unwrap()
-        .into_parts();
-    let policy = lambda_gateway_core::BinaryPolicy::default();
-    let options = lambda_gateway_core::EncodeOptions {
-        binary: &policy,
-        multi_value: true,
-    };
-    println!(
-        "encode alb       {:>7.0}",
-        time(|| {
-            black_box(lambda_gateway_alb::encode_response(
-                black_box(&parts),
-                b"ok",
-                options,
-            ));
-        })
-    );
-    println!(
-        "encode rest      {:>7.0}",
-        time(|| {
-            black_box(lambda_gateway_apigw_rest::encode_response(
-                black_box(&parts),
-                b"ok",
-                options,
-            ));
-        })
-    );
-    println!(
-        "text_body        {:>7.0}",
-        time(|| {
-            black_box(policy.text_body(black_box(&parts.headers), b"ok"));
-        })
-    );
-    let svc = service_fn(|_req: Request<Body>| async {
-        Ok::<_, Infallible>(
-            Response::builder()
-                .status(200)
-                .header("content-type", "text/plain")
-                .body(Body::from("ok"))
-                .unwrap(),
-        )
+
+    stage("floor parse (IgnoredAny)", || {
+        black_box(serde_json::from_slice::<IgnoredAny>(black_box(&event)).unwrap());
     });
-    println!(
-        "req+service call {:>7.0}",
-        time(|| {
-            let v = EventView::parse(black_box(&bytes)).unwrap();
-            let req = lambda_gateway_alb::parse_request(&v, bytes.clone()).unwrap();
-            let mut s = svc;
-            black_box(block_on(tower::Service::call(&mut s, req)).unwrap());
-        })
-    );
-    println!(
-        "manual pipeline  {:>7.0}",
-        time(|| {
-            let v = EventView::parse(black_box(&bytes)).unwrap();
-            let req = lambda_gateway_alb::parse_request(&v, bytes.clone()).unwrap();
-            drop(v);
-            let mut s = svc;
-            let response = block_on(tower::Service::call(&mut s, req)).unwrap();
-            let (parts, body) = response.into_parts();
-            black_box(lambda_gateway_alb::encode_response(
-                &parts,
-                body.as_bytes(),
-                options,
-            ));
-        })
-    );
-    println!(
-        "invoke_bytes     {:>7.0}",
-        time(|| {
-            black_box(block_on(gateway.invoke_bytes(bytes.clone())).unwrap());
-        })
-    );
-    println!(
-        "invoke           {:>7.0}",
-        time(|| {
-            black_box(block_on(gateway.invoke(black_box(&event))).unwrap());
-        })
-    );
+    stage("serde_json::Value", || {
+        black_box(serde_json::from_slice::<serde_json::Value>(black_box(&event)).unwrap());
+    });
+    stage("view, serde path", || {
+        black_box(serde_json::from_slice::<EventView<'_>>(black_box(&event)).unwrap());
+    });
+    stage("view, scanner", || {
+        black_box(EventView::parse(black_box(&event)).unwrap());
+    });
+    stage("view + request", || {
+        let view = EventView::parse(black_box(&bytes)).unwrap();
+        black_box(parse_request(source, &view, bytes.clone()).unwrap());
+    });
+    stage("handler's response", || {
+        black_box(ok_response());
+    });
+    stage("encode", || {
+        black_box(encode_response(source, black_box(&parts), b"ok", options));
+    });
+    stage("pipeline by hand", || {
+        let event = Bytes::copy_from_slice(black_box(&event));
+        let view = EventView::parse(&event).unwrap();
+        let request = parse_request(source, &view, event.clone()).unwrap();
+        drop(view);
+        let mut service = service;
+        let response = block_on(service.call(request)).unwrap();
+        let (parts, body) = response.into_parts();
+        black_box(encode_response(source, &parts, body.as_bytes(), options));
+    });
+    stage("invoke", || {
+        black_box(block_on(gateway.invoke(black_box(&event))).unwrap());
+    });
 }

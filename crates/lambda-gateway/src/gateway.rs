@@ -15,7 +15,7 @@ use http::{Request, Response, StatusCode, header::CONTENT_TYPE, response::Parts}
 use lambda_gateway_core::{
     BinaryPolicy, Body, BoxError, EncodeOptions, Error, RequestContext, Source,
 };
-use tower::{Service, ServiceExt};
+use tower::Service;
 
 use crate::{base_path, detect};
 
@@ -404,9 +404,13 @@ where
     B: http_body::Body,
     B::Error: Into<BoxError>,
 {
+    let mut service = service;
     catch_panic(async move {
+        poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .map_err(|e| ("the service failed", e.into()))?;
         let response = service
-            .oneshot(request)
+            .call(request)
             .await
             .map_err(|e| ("the service failed", e.into()))?;
         let (parts, body) = response.into_parts();
@@ -495,7 +499,11 @@ async fn collect<B: http_body::Body>(body: B) -> Result<Bytes, B::Error> {
     let mut body = pin!(body);
     let mut first: Option<Bytes> = None;
     let mut joined: Option<BytesMut> = None;
-    while let Some(frame) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+    // `is_end_stream` spares the poll that would only say the body is over (one-chunk bodies)
+    while !body.is_end_stream() {
+        let Some(frame) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await else {
+            break;
+        };
         let Ok(mut data) = frame?.into_data() else {
             continue;
         };
