@@ -18,32 +18,38 @@ pub struct Body(Option<Bytes>);
 
 impl Body {
     /// An empty body.
+    #[inline]
     pub const fn empty() -> Self {
         Self(None)
     }
 
     /// The body's bytes (empty if the body was already read).
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         self.0.as_deref().unwrap_or_default()
     }
 
     /// Takes the bytes out of the body, leaving it empty.
+    #[inline]
     pub fn into_bytes(self) -> Bytes {
         self.0.unwrap_or_default()
     }
 
     /// The body's length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.as_bytes().len()
     }
 
     /// Whether the body has no bytes.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
 impl From<Bytes> for Body {
+    #[inline]
     fn from(bytes: Bytes) -> Self {
         if bytes.is_empty() {
             Self(None)
@@ -54,30 +60,35 @@ impl From<Bytes> for Body {
 }
 
 impl From<Vec<u8>> for Body {
+    #[inline]
     fn from(bytes: Vec<u8>) -> Self {
         Bytes::from(bytes).into()
     }
 }
 
 impl From<String> for Body {
+    #[inline]
     fn from(text: String) -> Self {
         Bytes::from(text).into()
     }
 }
 
 impl From<&'static str> for Body {
+    #[inline]
     fn from(text: &'static str) -> Self {
         Bytes::from_static(text.as_bytes()).into()
     }
 }
 
 impl From<&'static [u8]> for Body {
+    #[inline]
     fn from(bytes: &'static [u8]) -> Self {
         Bytes::from_static(bytes).into()
     }
 }
 
 impl From<()> for Body {
+    #[inline]
     fn from((): ()) -> Self {
         Self::empty()
     }
@@ -87,6 +98,7 @@ impl http_body::Body for Body {
     type Data = Bytes;
     type Error = Infallible;
 
+    #[inline]
     fn poll_frame(
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -94,10 +106,12 @@ impl http_body::Body for Body {
         Poll::Ready(self.0.take().map(|bytes| Ok(Frame::data(bytes))))
     }
 
+    #[inline]
     fn is_end_stream(&self) -> bool {
         self.0.is_none()
     }
 
+    #[inline]
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.len() as u64)
     }
@@ -116,6 +130,7 @@ mod tests {
     }
 
     #[test]
+    #[inline]
     fn size_hint_is_exact() {
         let body = Body::from("hello");
         assert_eq!(body.size_hint().exact(), Some(5));

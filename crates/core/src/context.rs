@@ -44,12 +44,14 @@ pub struct SharedStr(Bytes);
 
 impl SharedStr {
     /// Text from bytes, if they are UTF-8.
+    #[inline]
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
         std::str::from_utf8(&bytes)?;
         Ok(Self(bytes))
     }
 
     /// The text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         // Checked to be UTF-8 when built, so this never falls back.
         std::str::from_utf8(&self.0).unwrap_or_default()
@@ -69,12 +71,14 @@ impl fmt::Display for SharedStr {
 }
 
 impl From<String> for SharedStr {
+    #[inline]
     fn from(text: String) -> Self {
         Self(Bytes::from(text))
     }
 }
 
 impl From<&'static str> for SharedStr {
+    #[inline]
     fn from(text: &'static str) -> Self {
         Self(Bytes::from_static(text.as_bytes()))
     }
@@ -100,6 +104,7 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// A context for a request that came from `source`, with the raw event it was parsed from.
+    #[inline]
     pub fn new(source: Source, raw_event: Bytes) -> Self {
         Self {
             source,
@@ -113,30 +118,35 @@ impl RequestContext {
     }
 
     /// Sets the request id.
+    #[inline]
     pub fn with_request_id(mut self, request_id: Option<SharedStr>) -> Self {
         self.request_id = request_id;
         self
     }
 
     /// Sets the source IP.
+    #[inline]
     pub fn with_source_ip(mut self, source_ip: Option<SharedStr>) -> Self {
         self.source_ip = source_ip;
         self
     }
 
     /// Sets the stage.
+    #[inline]
     pub fn with_stage(mut self, stage: Option<SharedStr>) -> Self {
         self.stage = stage;
         self
     }
 
     /// Sets the domain name.
+    #[inline]
     pub fn with_domain_name(mut self, domain_name: Option<SharedStr>) -> Self {
         self.domain_name = domain_name;
         self
     }
 
     /// Records whether the event carried multi-value header maps.
+    #[inline]
     pub fn with_multi_value(mut self, multi_value: bool) -> Self {
         self.multi_value = multi_value;
         self
@@ -144,6 +154,7 @@ impl RequestContext {
 
     /// Fills in the request id when the event had none (ALB events carry no request id; the
     /// facade uses the Lambda invocation's id then).
+    #[inline]
     pub fn or_request_id(&mut self, request_id: impl FnOnce() -> Option<String>) {
         if self.request_id.is_none() {
             self.request_id = request_id().map(SharedStr::from);
@@ -151,27 +162,32 @@ impl RequestContext {
     }
 
     /// Which front door sent the event.
+    #[inline]
     pub fn source(&self) -> Source {
         self.source
     }
 
     /// The gateway's request id (`requestContext.requestId`); for ALB events, which have none,
     /// the Lambda invocation's request id when running on Lambda.
+    #[inline]
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_ref().map(SharedStr::as_str)
     }
 
     /// The client's IP address as the gateway saw it.
+    #[inline]
     pub fn source_ip(&self) -> Option<&str> {
         self.source_ip.as_ref().map(SharedStr::as_str)
     }
 
     /// The API Gateway stage (`prod`, `$default`); `None` for ALB.
+    #[inline]
     pub fn stage(&self) -> Option<&str> {
         self.stage.as_ref().map(SharedStr::as_str)
     }
 
     /// The domain name the client called (`requestContext.domainName`), when the event has one.
+    #[inline]
     pub fn domain_name(&self) -> Option<&str> {
         self.domain_name.as_ref().map(SharedStr::as_str)
     }
@@ -188,12 +204,14 @@ impl RequestContext {
 
     /// Whether the event carried multi-value maps (`multiValueHeaders`); an ALB response is
     /// written in the same header mode as its request.
+    #[inline]
     pub fn is_multi_value(&self) -> bool {
         self.multi_value
     }
 
     /// The event exactly as Lambda delivered it, for parsing into the full typed
     /// `aws_lambda_events` event on demand (see the source crates' `parse_typed_event`).
+    #[inline]
     pub fn raw_event(&self) -> &Bytes {
         &self.raw_event
     }

@@ -92,6 +92,7 @@ fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], allowed: &[bool; 256], keep_per
 /// Appends a *decoded* path (REST `path`) to `out`, escaping `%` and everything that cannot
 /// stand in a URI path, so that decoding the result once gives `path` back. `?` and `#` are
 /// escaped: they never start a query or fragment.
+#[inline]
 pub fn push_decoded_path(out: &mut Vec<u8>, path: &[u8]) {
     push_escaped(out, path, &PATH, false);
 }
@@ -99,6 +100,7 @@ pub fn push_decoded_path(out: &mut Vec<u8>, path: &[u8]) {
 /// Appends a *raw* path (payload 2.0 `rawPath`, ALB `path`) to `out` as it is, escaping only what
 /// cannot stand in a URI path. Existing `%` escapes (`%2F`) are kept; a `?`, a `#` and a `%` that
 /// starts no escape are escaped.
+#[inline]
 pub fn push_raw_path(out: &mut Vec<u8>, path: &[u8]) {
     push_escaped(out, path, &PATH, true);
 }
@@ -106,12 +108,14 @@ pub fn push_raw_path(out: &mut Vec<u8>, path: &[u8]) {
 /// Appends a *raw* query (payload 2.0 `rawQueryString`, ALB parameters) to `out` as it is,
 /// escaping only what cannot stand in a URI query (a raw space, `"`, `#`, non-ASCII, a `%` that
 /// starts no escape...).
+#[inline]
 pub fn push_raw_query(out: &mut Vec<u8>, query: &[u8]) {
     push_escaped(out, query, &QUERY, true);
 }
 
 /// Appends a *decoded* query key or value (REST parameters) to `out`, percent-encoding every
 /// byte but the unreserved ones — so `+`, `&`, `=` and `%` survive any query decoder.
+#[inline]
 pub fn push_query_component(out: &mut Vec<u8>, component: &[u8]) {
     push_escaped(out, component, &UNRESERVED, false);
 }
@@ -164,6 +168,7 @@ pub fn joined_values<'a>(
 
 /// A header value as text: UTF-8 when its bytes are valid UTF-8, otherwise each byte read as
 /// ISO-8859-1 (how HTTP historically defines `obs-text`), so nothing is dropped or replaced.
+#[inline]
 pub fn header_value_text(value: &http::HeaderValue) -> Cow<'_, str> {
     let bytes = value.as_bytes();
     match std::str::from_utf8(bytes) {

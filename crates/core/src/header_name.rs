@@ -58,6 +58,7 @@ custom_names! {
 const LONGEST: usize = 28;
 
 /// A constant `HeaderName` for a common name, compared without regard to ASCII case.
+#[inline]
 pub(crate) fn well_known(name: &[u8]) -> Option<HeaderName> {
     if name.len() > LONGEST {
         return None;

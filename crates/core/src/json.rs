@@ -47,6 +47,7 @@ fn clean_prefix(text: &[u8]) -> usize {
 
 impl JsonWriter {
     /// A writer whose buffer starts with room for `capacity` bytes.
+    #[inline]
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             buf: Vec::with_capacity(capacity),
@@ -55,6 +56,7 @@ impl JsonWriter {
         }
     }
 
+    #[inline]
     fn separate(&mut self) {
         if self.depth == 0 {
             return;
@@ -67,17 +69,20 @@ impl JsonWriter {
         }
     }
 
+    #[inline]
     fn open(&mut self, bracket: u8) {
         self.buf.push(bracket);
         self.first |= 1u64 << (self.depth % 64);
         self.depth += 1;
     }
 
+    #[inline]
     fn close(&mut self, bracket: u8) {
         self.depth = self.depth.saturating_sub(1);
         self.buf.push(bracket);
     }
 
+    #[inline]
     fn key(&mut self, key: &str) {
         let key_bytes = key.as_bytes();
         let clean = clean_prefix(key_bytes);
@@ -92,6 +97,7 @@ impl JsonWriter {
 
     /// A key with no byte to escape (checked by [`key`](Self::key), or a constant): copied as
     /// is.
+    #[inline]
     fn plain_key(&mut self, key: &str) {
         self.separate();
         self.buf.reserve(key.len() + 3);
@@ -101,6 +107,7 @@ impl JsonWriter {
     }
 
     /// Writes `text` as a JSON string.
+    #[inline]
     fn push_string(&mut self, text: &[u8]) {
         self.buf.reserve(text.len() + 2);
         self.buf.push(b'"');
@@ -140,40 +147,47 @@ impl JsonWriter {
     }
 
     /// Opens an object (as a value: top level or array element).
+    #[inline]
     pub fn begin_object(&mut self) {
         self.separate();
         self.open(b'{');
     }
 
     /// Opens an object as the member `key` of the current object.
+    #[inline]
     pub fn begin_object_field(&mut self, key: &str) {
         self.key(key);
         self.open(b'{');
     }
 
     /// Closes the innermost object.
+    #[inline]
     pub fn end_object(&mut self) {
         self.close(b'}');
     }
 
     /// Opens an array as the member `key` of the current object.
+    #[inline]
     pub fn begin_array_field(&mut self, key: &str) {
         self.key(key);
         self.open(b'[');
     }
 
     /// Closes the innermost array.
+    #[inline]
     pub fn end_array(&mut self) {
         self.close(b']');
     }
 
     /// Writes a string element of the current array.
+    #[inline]
     pub fn string(&mut self, value: &str) {
         self.separate();
         self.push_string(value.as_bytes());
     }
 
     /// Writes a string member.
+    #[inline]
     pub fn string_field(&mut self, key: &str, value: &str) {
         self.key(key);
         self.push_string(value.as_bytes());
@@ -181,6 +195,7 @@ impl JsonWriter {
 
     /// Writes a string member from parts written one after the other (`"201 Created"`, a joined
     /// header), without building the string first.
+    #[inline]
     pub fn joined_string_field<I, S>(&mut self, key: &str, parts: I)
     where
         I: IntoIterator<Item = S>,
@@ -195,6 +210,7 @@ impl JsonWriter {
     }
 
     /// Writes a number member.
+    #[inline]
     pub fn u16_field(&mut self, key: &str, value: u16) {
         self.plain_key(key);
         let mut digits = [0u8; 5];
@@ -212,6 +228,7 @@ impl JsonWriter {
     }
 
     /// Writes a boolean member.
+    #[inline]
     pub fn bool_field(&mut self, key: &str, value: bool) {
         self.plain_key(key);
         self.buf
@@ -234,16 +251,19 @@ impl JsonWriter {
     }
 
     /// The bytes written so far.
+    #[inline]
     pub fn len(&self) -> usize {
         self.buf.len()
     }
 
     /// Whether nothing was written yet.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
     /// The finished JSON.
+    #[inline]
     pub fn finish(self) -> Vec<u8> {
         self.buf
     }

@@ -17,6 +17,7 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
 
 /// A view field's bytes as [`Bytes`]: a zero-copy slice of `event` when the field was borrowed
 /// from it (no JSON escapes), a copy otherwise.
+#[inline]
 pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
     let bytes = field.as_bytes();
     match offset_in(event, bytes) {
@@ -27,6 +28,7 @@ pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
 
 /// The length of `path?k=v&k=v` when nothing needs escaping (and a `/` is added when the path
 /// lacks one): the URI buffer's capacity, so that it converts to `Bytes` without reallocating.
+#[inline]
 pub fn uri_capacity(path: &[u8], query: Option<&Pairs<'_>>) -> usize {
     let slash = usize::from(!path.starts_with(b"/"));
     let query = query.filter(|q| !q.is_empty()).map_or(0, |q| {
@@ -38,6 +40,7 @@ pub fn uri_capacity(path: &[u8], query: Option<&Pairs<'_>>) -> usize {
 }
 
 /// A view field as text sharing the event's buffer; `None` when absent or not UTF-8.
+#[inline]
 pub fn shared_text(event: &Bytes, field: Option<&RawStr<'_>>) -> Option<SharedStr> {
     SharedStr::from_utf8(share(event, field?)).ok()
 }
@@ -49,6 +52,7 @@ const MAX_PREALLOCATED_HEADERS: usize = 1024;
 
 /// An empty header map with room for `count` headers, or for [`MAX_PREALLOCATED_HEADERS`] when
 /// `count` is larger (never a panic, whatever the event holds).
+#[inline]
 pub fn header_map_with_capacity(count: usize) -> HeaderMap {
     HeaderMap::with_capacity(count.min(MAX_PREALLOCATED_HEADERS))
 }
@@ -71,6 +75,7 @@ pub fn excerpt(bytes: &[u8]) -> String {
 }
 
 /// Parses an HTTP method token; anything but a valid token is an error (never guessed).
+#[inline]
 pub fn parse_method(
     source: Source,
     field: &'static str,
@@ -149,6 +154,7 @@ pub fn append_headers(
     Ok(())
 }
 
+#[inline]
 fn header_name(
     source: Source,
     field: &'static str,
@@ -166,6 +172,7 @@ fn header_name(
     }
 }
 
+#[inline]
 fn header_value(
     source: Source,
     field: &'static str,
@@ -276,6 +283,7 @@ pub fn build_request(
 }
 
 /// Adds a `host` header from the gateway's domain name when the client sent none.
+#[inline]
 pub fn default_host(headers: &mut HeaderMap, domain_name: Option<&SharedStr>) {
     if headers.contains_key(http::header::HOST) {
         return;

@@ -68,10 +68,11 @@ fn ok_response() -> Response<Body> {
         .unwrap()
 }
 
-fn source_of(name: &str) -> Source {
-    match name.split('/').next() {
-        Some("alb") => Source::Alb,
-        Some("apigw_http") => Source::ApiGatewayHttp,
+fn source_of(event: &[u8]) -> Source {
+    let view = EventView::parse(event).unwrap();
+    match view.request_context {
+        Some(context) if context.elb.0 => Source::Alb,
+        _ if view.version.is_some_and(|v| v.as_bytes() == b"2.0") => Source::ApiGatewayHttp,
         _ => Source::ApiGatewayRest,
     }
 }
@@ -106,10 +107,15 @@ fn main() {
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .unwrap_or_else(|| "alb/health_check_multi_value".into());
-    let path = format!("{}/../../testdata/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    // a testdata event by name, or any event file by path
+    let path = if std::path::Path::new(&name).is_file() {
+        name.clone()
+    } else {
+        format!("{}/../../testdata/{name}.json", env!("CARGO_MANIFEST_DIR"))
+    };
     let event = std::fs::read(path).unwrap();
     let bytes = Bytes::from(event.clone());
-    let source = source_of(&name);
+    let source = source_of(&event);
     let service = service_fn(|_req: Request<Body>| async { Ok::<_, Infallible>(ok_response()) });
     let gateway = Gateway::new(service);
     let multi_value = {

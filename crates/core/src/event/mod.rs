@@ -33,16 +33,19 @@ pub struct RawStr<'a>(pub Cow<'a, [u8]>);
 
 impl RawStr<'_> {
     /// The string's bytes (JSON escapes resolved).
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
     /// The string as text, if it is UTF-8.
+    #[inline]
     pub fn to_str(&self) -> Result<&str, std::str::Utf8Error> {
         std::str::from_utf8(&self.0)
     }
 
     /// Whether the bytes point into the parsed payload (no escapes had to be resolved).
+    #[inline]
     pub fn is_borrowed(&self) -> bool {
         matches!(self.0, Cow::Borrowed(_))
     }
@@ -100,16 +103,19 @@ pub struct Pairs<'a>(pub Vec<(RawStr<'a>, RawStr<'a>)>);
 
 impl<'a> Pairs<'a> {
     /// Iterates over the pairs in event order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = (&RawStr<'a>, &RawStr<'a>)> {
         self.0.iter().map(|(name, value)| (name, value))
     }
 
     /// Number of pairs.
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether there are no pairs.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
