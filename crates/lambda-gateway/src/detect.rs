@@ -86,7 +86,8 @@ pub(crate) fn diagnose(payload: &[u8]) -> Error {
 
 /// Names the field that fails to parse, if any.
 pub(crate) fn invalid_field(source: Source, payload: &[u8]) -> Option<Error> {
-    let error = serde_json::from_slice::<EventView<'_>>(payload).err()?;
+    // through `parse`, so the binary holds one instantiation of the serde visitors
+    let error = EventView::parse(payload).err()?;
     let located = serde_json::from_slice::<Value>(payload)
         .ok()
         .and_then(|value| value.as_object().and_then(find_invalid_field));

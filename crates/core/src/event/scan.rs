@@ -44,12 +44,8 @@ struct Scanner<'a> {
 /// Control bytes are not looked for: read strings accept them, as serde_json's byte strings do.
 #[inline]
 fn find_quote_or_backslash(bytes: &[u8], from: usize) -> usize {
-    // Most strings are short (names, header values): a few words, then memchr for long ones.
     let mut at = from;
-    for _ in 0..4 {
-        if at + 8 > bytes.len() {
-            break;
-        }
+    while at + 8 <= bytes.len() {
         let x = swar::word(bytes, at);
         let mask = swar::equal(x, b'"') | swar::equal(x, b'\\');
         if mask != 0 {
@@ -57,8 +53,10 @@ fn find_quote_or_backslash(bytes: &[u8], from: usize) -> usize {
         }
         at += 8;
     }
-    let rest = bytes.get(at..).unwrap_or_default();
-    at + memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len())
+    while at < bytes.len() && !matches!(bytes[at], b'"' | b'\\') {
+        at += 1;
+    }
+    at
 }
 
 /// The index of the first `"`, `\` or control byte at or after `from` (`bytes.len()` when
