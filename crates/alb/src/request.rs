@@ -6,7 +6,7 @@ use lambda_gateway_core::{
     event::{EventView, Pairs},
     request::{
         append_headers, build_request, decode_body, header_map_with_capacity, parse_method,
-        uri_capacity,
+        query_capacity, uri_capacity,
     },
 };
 
@@ -41,7 +41,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .multi_value_query_string_parameters
         .as_ref()
         .or(event.query_string_parameters.as_ref());
-    let mut uri = Vec::with_capacity(uri_capacity(path, query));
+    let mut uri = Vec::with_capacity(uri_capacity(path, query_capacity(query)));
     if !path.starts_with(b"/") {
         uri.push(b'/');
     }

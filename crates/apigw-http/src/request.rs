@@ -6,7 +6,7 @@ use lambda_gateway_core::{
     event::{EventView, Pairs},
     request::{
         append_headers, build_request, decode_body, default_host, header_map_with_capacity,
-        parse_method, shared_text, uri_capacity,
+        parse_method, query_capacity, shared_text, uri_capacity,
     },
 };
 
@@ -48,10 +48,10 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     let raw_query = event.raw_query_string.as_ref().map(|q| q.as_bytes());
     let query_len = match (raw_query, &event.query_string_parameters) {
         (Some(query), _) if !query.is_empty() => 1 + query.len(),
-        (None, Some(params)) => uri_capacity(b"/", Some(params)) - 1,
+        (None, params) => query_capacity(params.as_ref()),
         _ => 0,
     };
-    let mut uri = Vec::with_capacity(path.len() + usize::from(!path.starts_with(b"/")) + query_len);
+    let mut uri = Vec::with_capacity(uri_capacity(path, query_len));
     if !path.starts_with(b"/") {
         uri.push(b'/');
     }

@@ -26,17 +26,23 @@ pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
     }
 }
 
-/// The length of `path?k=v&k=v` when nothing needs escaping (and a `/` is added when the path
-/// lacks one): the URI buffer's capacity, so that it converts to `Bytes` without reallocating.
+/// The length of a URI made of `path` and a query of `query_len` bytes (`?` included) when
+/// nothing needs escaping, a `/` added when the path lacks one: the URI buffer's capacity, so
+/// that it converts to `Bytes` without reallocating.
 #[inline]
-pub fn uri_capacity(path: &[u8], query: Option<&Pairs<'_>>) -> usize {
-    let slash = usize::from(!path.starts_with(b"/"));
-    let query = query.filter(|q| !q.is_empty()).map_or(0, |q| {
+pub fn uri_capacity(path: &[u8], query_len: usize) -> usize {
+    path.len() + usize::from(!path.starts_with(b"/")) + query_len
+}
+
+/// The length of `?k=v&k=v` written from query pairs when nothing needs escaping; 0 for no
+/// pairs.
+#[inline]
+pub fn query_capacity(query: Option<&Pairs<'_>>) -> usize {
+    query.filter(|q| !q.is_empty()).map_or(0, |q| {
         q.iter()
             .map(|(k, v)| k.as_bytes().len() + v.as_bytes().len() + 2)
             .sum()
-    });
-    path.len() + slash + query
+    })
 }
 
 /// A view field as text sharing the event's buffer; `None` when absent or not UTF-8.

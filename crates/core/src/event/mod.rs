@@ -358,6 +358,18 @@ impl<'a> EventView<'a> {
     }
 }
 
+impl EventView<'_> {
+    /// Whether what was read so far marks an event whose single-value maps are read as they
+    /// come: payload 2.0 and ALB use them directly, while REST repeats them in the multi-value
+    /// maps, so there they are deferred (and skipped when the multi-value map follows).
+    fn reads_single_value_maps(&self) -> bool {
+        self.version
+            .as_ref()
+            .is_some_and(|v| v.as_bytes() == b"2.0")
+            || self.request_context.as_ref().is_some_and(|c| c.elb.0)
+    }
+}
+
 const EVENT_FIELDS: &[&str; 13] = &[
     "version",
     "httpMethod",
@@ -395,12 +407,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for EventView<'a> {
                         }
                         seen[index] = true;
                     }
-                    // Payload 2.0 and ALB events use the single-value maps directly.
-                    let eager = view
-                        .version
-                        .as_ref()
-                        .is_some_and(|v| v.as_bytes() == b"2.0")
-                        || view.request_context.as_ref().is_some_and(|c| c.elb.0);
+                    let eager = view.reads_single_value_maps();
                     match index {
                         0 => view.version = map.next_value()?,
                         1 => view.http_method = map.next_value()?,

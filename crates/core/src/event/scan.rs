@@ -498,12 +498,7 @@ impl<'a> Scanner<'a> {
                 return Err(GiveUp);
             }
             seen |= 1 << index;
-            // payload 2.0 and ALB events use the single-value maps directly
-            let eager = view
-                .version
-                .as_ref()
-                .is_some_and(|v| v.as_bytes() == b"2.0")
-                || view.request_context.as_ref().is_some_and(|c| c.elb.0);
+            let eager = view.reads_single_value_maps();
             match index {
                 0 => view.version = scanner.opt_string()?,
                 1 => view.http_method = scanner.opt_string()?,
