@@ -5,11 +5,6 @@ use std::borrow::Cow;
 use lambda_gateway_core::{Error, Source, event::EventView, request::excerpt};
 use serde_json::{Map, Value};
 
-/// Parses the one-pass view of an event; on failure, works out a precise error.
-pub(crate) fn parse_view(payload: &[u8]) -> Result<EventView<'_>, Error> {
-    EventView::parse(payload).map_err(|_| diagnose(payload))
-}
-
 /// Decides the source from the discriminating fields:
 /// `requestContext.elb` → ALB; `version: "2.0"` with `requestContext.http` → payload 2.0;
 /// `httpMethod` with `requestContext` → REST (or HTTP API payload 1.0).
@@ -278,12 +273,12 @@ mod tests {
     use super::*;
 
     fn error_for(payload: &str) -> String {
-        match parse_view(payload.as_bytes()) {
+        match EventView::parse(payload.as_bytes()) {
             Ok(view) => match detect(&view) {
                 Some(source) => format!("detected {source}"),
                 None => diagnose(payload.as_bytes()).to_string(),
             },
-            Err(error) => error.to_string(),
+            Err(_) => diagnose(payload.as_bytes()).to_string(),
         }
     }
 

@@ -1,23 +1,18 @@
 //! The [`Gateway`]: one event in, one response event out.
 
-use std::{
-    any::Any,
-    fmt,
-    future::{Future, poll_fn},
-    panic::{self, AssertUnwindSafe},
-    pin::pin,
-    sync::Arc,
-    task::Poll,
-};
+use std::{any::Any, fmt, future::Future, sync::Arc, time::Duration};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use http::{Request, Response, StatusCode, header::CONTENT_TYPE, response::Parts};
 use lambda_gateway_core::{
-    BinaryPolicy, Body, BoxError, EncodeOptions, Error, RequestContext, Source,
+    BinaryPolicy, Body, BoxError, EncodeOptions, Error, RequestContext, Source, event::EventView,
 };
 use tower::Service;
 
-use crate::{base_path, detect};
+use crate::{
+    base_path, detect,
+    invocation::{Invocation, Outcome, POLLED_AFTER_DONE},
+};
 
 /// Serves a tower HTTP service from Lambda events.
 ///
@@ -220,81 +215,106 @@ where
     ///   500 by default);
     /// - a response event over the front door's size limit: a 502 saying so.
     ///
-    /// Only the service call is asynchronous: the conversion before it and the encoding after it
-    /// are plain functions, so the future holds little more than the request and the service's
-    /// own future.
-    pub(crate) async fn handle(
+    /// The service is asked whether it is ready before the event is read, so the request goes
+    /// straight from its conversion into the service's `call`, never into the future's state
+    /// (see [`Invocation`]).
+    pub(crate) fn handle<'a>(
+        &'a self,
+        event: Bytes,
+        lambda_request_id: Option<&'a str>,
+        service_time: Option<&'a mut Duration>,
+    ) -> Invocation<'a, S, S::Future, B> {
+        Invocation::new(self, event, lambda_request_id, service_time)
+    }
+
+    /// Everything before the service call: the event parsed and converted, the source and
+    /// header mode recorded in `route` as soon as they are known.
+    ///
+    /// One `Result` type from the source crate's conversion to the caller: the request (about
+    /// 250 bytes) is written once and not re-wrapped on the way.
+    #[inline]
+    pub(crate) fn prepare(
         &self,
         event: Bytes,
         lambda_request_id: Option<&str>,
-        service_time: Option<&mut std::time::Duration>,
-    ) -> Result<Vec<u8>, Error> {
-        let (request, source, multi_value) = match self.prepare(event, lambda_request_id)? {
-            Prepared::Answer(json) => return Ok(json),
-            Prepared::Call {
-                request,
-                source,
-                multi_value,
-            } => (request, source, multi_value),
-        };
-        let started = service_time.is_some().then(std::time::Instant::now);
-        let outcome = call(self.service.clone(), request).await;
-        if let (Some(started), Some(service_time)) = (started, service_time) {
-            *service_time = started.elapsed();
+        route: &mut Route,
+    ) -> Result<Request<Body>, Error> {
+        // The view is read in place and used by reference: see `EventView::parse_with`.
+        let mut result = EventView::parse_with(&event, |view| match view {
+            Ok(view) => self.convert(view, &event, route),
+            Err(_) => Err(detect::diagnose(&event)),
+        });
+        if let Ok(request) = &mut result {
+            if let Some(id) = lambda_request_id {
+                if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
+                    context.or_request_id(|| Some(id.to_owned()));
+                }
+            }
+            if let Some(base) = &self.base_path {
+                base_path::strip(request, base);
+            }
         }
-        self.finish(source, multi_value, outcome)
+        result
     }
 
-    /// Everything before the service call: the event parsed and converted, or the answer when
-    /// the request cannot be made (a 400 for a client fault).
-    fn prepare(&self, event: Bytes, lambda_request_id: Option<&str>) -> Result<Prepared, Error> {
-        let Parsed {
-            source,
-            multi_value,
-            request,
-        } = self.parse(event)?;
-        let mut request = match request {
-            Ok(request) => request,
-            Err(error) if error.is_client_fault() => {
-                tracing::warn!(%error, error_type = error.kind(), "answering 400");
-                let reason = match &error {
-                    Error::InvalidRequest { field, reason, .. } => format!("{field}: {reason}"),
-                    other => other.to_string(),
-                };
-                let options = self.options(multi_value);
-                let json = plain(
-                    source,
-                    StatusCode::BAD_REQUEST,
-                    &format!("Bad Request: {reason}\n"),
-                    options,
-                );
-                return Ok(Prepared::Answer(within_limit(source, json, options)));
-            }
-            Err(error) => return Err(error),
+    /// Detects the source of a parsed event (unless it is forced) and converts the event.
+    fn convert(
+        &self,
+        view: &EventView<'_>,
+        event: &Bytes,
+        route: &mut Route,
+    ) -> Result<Request<Body>, Error> {
+        let source = match self.source {
+            Some(source) => source,
+            None => detect::detect(view).ok_or_else(|| detect::diagnose(event))?,
         };
-        if let Some(id) = lambda_request_id {
-            if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
-                context.or_request_id(|| Some(id.to_owned()));
-            }
+        route.source = Some(source);
+        route.multi_value = view.multi_value_headers.is_some()
+            || view.multi_value_query_string_parameters.is_some();
+        match source {
+            #[cfg(feature = "apigw_rest")]
+            Source::ApiGatewayRest => lambda_gateway_apigw_rest::parse_request(view, event.clone()),
+            #[cfg(feature = "apigw_http")]
+            Source::ApiGatewayHttp => lambda_gateway_apigw_http::parse_request(view, event.clone()),
+            #[cfg(feature = "alb")]
+            Source::Alb => lambda_gateway_alb::parse_request(view, event.clone()),
+            other => Err(Error::SourceDisabled {
+                event_source: other,
+            }),
         }
-        if let Some(base) = &self.base_path {
-            base_path::strip(&mut request, base);
-        }
-        Ok(Prepared::Call {
-            request,
+    }
+}
+
+impl<S> Gateway<S> {
+    /// The answer to an event that gave no request: a 400 in the source's format for a client
+    /// fault in a well-formed event, the error itself (a failed invocation) otherwise.
+    #[cold]
+    pub(crate) fn refuse(&self, error: Error, route: Route) -> Result<Vec<u8>, Error> {
+        let Some(source) = route.source.filter(|_| error.is_client_fault()) else {
+            return Err(error);
+        };
+        tracing::warn!(%error, error_type = error.kind(), "answering 400");
+        let reason = match &error {
+            Error::InvalidRequest { field, reason, .. } => format!("{field}: {reason}"),
+            other => other.to_string(),
+        };
+        let options = self.options(route.multi_value);
+        let json = plain(
             source,
-            multi_value,
-        })
+            StatusCode::BAD_REQUEST,
+            &format!("Bad Request: {reason}\n"),
+            options,
+        );
+        Ok(within_limit(source, json, options))
     }
 
     /// Everything after the service call: the response event, or the answer to a failure.
-    fn finish(
-        &self,
-        source: Source,
-        multi_value: bool,
-        outcome: Outcome,
-    ) -> Result<Vec<u8>, Error> {
-        let options = self.options(multi_value);
+    pub(crate) fn finish(&self, route: Route, outcome: Outcome) -> Result<Vec<u8>, Error> {
+        let Some(source) = route.source else {
+            // a call is made only after the source is known
+            return Err(Error::Service(POLLED_AFTER_DONE.into()));
+        };
+        let options = self.options(route.multi_value);
         let json = match outcome {
             Ok(Ok((parts, body))) => encode(source, &parts, &body, options)?,
             Ok(Err((what, error))) => {
@@ -342,91 +362,13 @@ where
             }
         }
     }
-
-    fn parse(&self, event: Bytes) -> Result<Parsed, Error> {
-        let view = detect::parse_view(&event)?;
-        let source = match self.source {
-            Some(source) => source,
-            None => detect::detect(&view).ok_or_else(|| detect::diagnose(&event))?,
-        };
-        let multi_value = view.multi_value_headers.is_some()
-            || view.multi_value_query_string_parameters.is_some();
-        let request = match source {
-            #[cfg(feature = "apigw_rest")]
-            Source::ApiGatewayRest => {
-                lambda_gateway_apigw_rest::parse_request(&view, event.clone())
-            }
-            #[cfg(feature = "apigw_http")]
-            Source::ApiGatewayHttp => {
-                lambda_gateway_apigw_http::parse_request(&view, event.clone())
-            }
-            #[cfg(feature = "alb")]
-            Source::Alb => lambda_gateway_alb::parse_request(&view, event.clone()),
-            other => {
-                return Err(Error::SourceDisabled {
-                    event_source: other,
-                });
-            }
-        };
-        Ok(Parsed {
-            source,
-            multi_value,
-            request,
-        })
-    }
 }
 
-/// What [`Gateway::prepare`] leaves to do.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "returned once per invocation and unpacked at once; boxing would cost an allocation"
-)]
-enum Prepared {
-    /// The response event is already known (a 400).
-    Answer(Vec<u8>),
-    /// Call the service with this request.
-    Call {
-        request: Request<Body>,
-        source: Source,
-        multi_value: bool,
-    },
-}
-
-/// The service's response parts and collected body; its error or its body's, with what failed;
-/// or a panic's payload.
-type Outcome = Result<Result<(Parts, Bytes), (&'static str, BoxError)>, Box<dyn Any + Send>>;
-
-/// Calls the service once and collects the response body, catching a panic in either.
-async fn call<S, B>(service: S, request: Request<Body>) -> Outcome
-where
-    S: Service<Request<Body>, Response = Response<B>>,
-    S::Error: Into<BoxError>,
-    B: http_body::Body,
-    B::Error: Into<BoxError>,
-{
-    let mut service = service;
-    catch_panic(async move {
-        poll_fn(|cx| service.poll_ready(cx))
-            .await
-            .map_err(|e| ("the service failed", e.into()))?;
-        let response = service
-            .call(request)
-            .await
-            .map_err(|e| ("the service failed", e.into()))?;
-        let (parts, body) = response.into_parts();
-        let body = collect(body)
-            .await
-            .map_err(|e| ("the response body failed", e.into()))?;
-        Ok((parts, body))
-    })
-    .await
-}
-
-/// A recognized event: its source, its header mode, and the request or why it has none.
-struct Parsed {
-    source: Source,
-    multi_value: bool,
-    request: Result<Request<Body>, Error>,
+/// Where an event goes once read: its source and header mode (`None` until detected).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Route {
+    pub(crate) source: Option<Source>,
+    pub(crate) multi_value: bool,
 }
 
 /// Lambda's limit on a synchronous invocation's response payload.
@@ -493,49 +435,7 @@ impl fmt::Debug for OnServiceError {
     }
 }
 
-/// Reads a whole body into one [`Bytes`]: a single data frame is kept as it is (no copy), several
-/// are joined once. Trailers are not part of a Lambda response and are dropped.
-async fn collect<B: http_body::Body>(body: B) -> Result<Bytes, B::Error> {
-    let mut body = pin!(body);
-    let mut first: Option<Bytes> = None;
-    let mut joined: Option<BytesMut> = None;
-    // `is_end_stream` spares the poll that would only say the body is over (one-chunk bodies)
-    while !body.is_end_stream() {
-        let Some(frame) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await else {
-            break;
-        };
-        let Ok(mut data) = frame?.into_data() else {
-            continue;
-        };
-        let chunk = data.copy_to_bytes(data.remaining());
-        match (&first, &mut joined) {
-            (None, _) => first = Some(chunk),
-            (Some(first), None) => {
-                let mut buffer = BytesMut::with_capacity(first.len() + chunk.len());
-                buffer.extend_from_slice(first);
-                buffer.extend_from_slice(&chunk);
-                joined = Some(buffer);
-            }
-            (Some(_), Some(buffer)) => buffer.extend_from_slice(&chunk),
-        }
-    }
-    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
-}
-
-/// Runs `future`, turning a panic while polling it into `Err` with the panic's payload.
-async fn catch_panic<F: Future>(future: F) -> Result<F::Output, Box<dyn Any + Send>> {
-    let mut future = pin!(future);
-    poll_fn(
-        |cx| match panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(payload)),
-        },
-    )
-    .await
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()

@@ -41,6 +41,7 @@
 mod base_path;
 mod detect;
 mod gateway;
+mod invocation;
 #[cfg(feature = "local")]
 mod local;
 mod runtime;

@@ -1,0 +1,503 @@
+//! [`Invocation`]: the future of one event, from its bytes to the response event.
+
+use std::{
+    any::Any,
+    future::Future,
+    panic::{self, AssertUnwindSafe},
+    pin::Pin,
+    task::{Context, Poll, ready},
+    time::{Duration, Instant},
+};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::{Request, Response, response::Parts};
+use lambda_gateway_core::{Body, BoxError, Error};
+use pin_project_lite::pin_project;
+use tower::Service;
+
+use crate::{
+    Gateway,
+    gateway::{Route, panic_message},
+};
+
+/// What calling the service came to: the response parts and collected body, or the service's
+/// error or its body's with what failed; or the payload of a panic in the service's code.
+pub(crate) type Outcome = Result<Result<(Parts, Bytes), (&'static str, BoxError)>, Panic>;
+
+/// A panic's payload.
+pub(crate) type Panic = Box<dyn Any + Send>;
+
+/// What the future says when polled after it completed (the gateway never does that).
+pub(crate) const POLLED_AFTER_DONE: &str = "the invocation was polled after it completed";
+
+const SERVICE_FAILED: &str = "the service failed";
+
+pin_project! {
+    /// One invocation: the service made ready, the event converted and handed to it, the
+    /// response collected and encoded.
+    ///
+    /// A hand-written state machine rather than nested `async` functions: each level of `async`
+    /// keeps its arguments for its whole life, so the request and the service's future were
+    /// held two or three times over (a 1.4 KB future, copied whole on every move). Here the
+    /// request goes from its conversion straight into the service's `call` and is never part of
+    /// the future; each stage holds only what it needs, and the stages share their space.
+    ///
+    /// Every step that runs the service's code — `poll_ready`, `call`, polling its future and
+    /// its body, dropping them — runs under `catch_unwind`: a panic becomes the service-failure
+    /// answer, and the process keeps serving.
+    pub(crate) struct Invocation<'a, S, F, B> {
+        gateway: &'a Gateway<S>,
+        lambda_request_id: Option<&'a str>,
+        service_time: Option<&'a mut Duration>,
+        started: Option<Instant>,
+        route: Route,
+        #[pin]
+        stage: Stage<S, F, B>,
+    }
+}
+
+pin_project! {
+    #[project = StageProj]
+    enum Stage<S, F, B> {
+        /// Waiting for the service to be ready; then the event is converted and the service called.
+        Ready { service: S, event: Bytes },
+        /// The service's future.
+        Calling { #[pin] future: F },
+        /// Reading the response body into one [`Bytes`]: a single data frame is kept as it is (no
+        /// copy), several are joined once. Trailers are not part of a Lambda response and are
+        /// dropped.
+        Collecting {
+            parts: Option<Parts>,
+            #[pin]
+            body: B,
+            first: Option<Bytes>,
+            joined: Option<BytesMut>,
+        },
+        /// The answer was returned.
+        Done,
+    }
+}
+
+impl<'a, S, B> Invocation<'a, S, S::Future, B>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone,
+{
+    pub(crate) fn new(
+        gateway: &'a Gateway<S>,
+        event: Bytes,
+        lambda_request_id: Option<&'a str>,
+        service_time: Option<&'a mut Duration>,
+    ) -> Self {
+        Self {
+            gateway,
+            lambda_request_id,
+            service_time,
+            started: None,
+            route: Route::default(),
+            stage: Stage::Ready {
+                service: gateway.service.clone(),
+                event,
+            },
+        }
+    }
+}
+
+/// What a step of the stages came to.
+enum Step {
+    /// The event gave no request (the error to answer with).
+    Refused(Error),
+    /// The service was called.
+    Called(Outcome),
+}
+
+impl<S, B> Future for Invocation<'_, S, S::Future, B>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Vec<u8>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let step = ready!(run_stages(
+            this.stage.as_mut(),
+            cx,
+            this.gateway,
+            *this.lambda_request_id,
+            this.route,
+            this.started,
+            this.service_time.is_some(),
+        ));
+        // What is left of the stages (the service, a future or body that failed or panicked)
+        // is dropped here, a panic in its `Drop` caught as well.
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Done)))
+        {
+            tracing::error!(
+                panic = panic_message(&*payload),
+                "dropping the service panicked"
+            );
+        }
+        if let (Some(started), Some(service_time)) = (this.started, this.service_time.as_mut()) {
+            **service_time = started.elapsed();
+        }
+        let route = *this.route;
+        Poll::Ready(match step {
+            Step::Refused(error) => this.gateway.refuse(error, route),
+            Step::Called(outcome) => this.gateway.finish(route, outcome),
+        })
+    }
+}
+
+/// Runs the stages as far as they go.
+fn run_stages<S, B>(
+    mut stage: Pin<&mut Stage<S, S::Future, B>>,
+    cx: &mut Context<'_>,
+    gateway: &Gateway<S>,
+    lambda_request_id: Option<&str>,
+    route: &mut Route,
+    started: &mut Option<Instant>,
+    timed: bool,
+) -> Poll<Step>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    loop {
+        match stage.as_mut().project() {
+            StageProj::Ready { service, event } => {
+                let not_ready = match ready!(guarded(|| service.poll_ready(cx))) {
+                    Ok(Ok(())) => None,
+                    Ok(Err(error)) => Some(Ok(Err((SERVICE_FAILED, error.into())))),
+                    Err(panic) => Some(Err(panic)),
+                };
+                // The event is converted even when the service failed: a faulty event is
+                // refused as it would be with a working service, and a good one tells the
+                // source whose format the failure is answered in.
+                let request = match gateway.prepare(std::mem::take(event), lambda_request_id, route)
+                {
+                    Ok(request) => request,
+                    Err(error) => return Poll::Ready(Step::Refused(error)),
+                };
+                if let Some(outcome) = not_ready {
+                    return Poll::Ready(Step::Called(outcome));
+                }
+                if timed {
+                    *started = Some(Instant::now());
+                }
+                let future = match panic::catch_unwind(AssertUnwindSafe(|| service.call(request))) {
+                    Ok(future) => future,
+                    Err(panic) => return Poll::Ready(Step::Called(Err(panic))),
+                };
+                stage.set(Stage::Calling { future });
+            }
+            StageProj::Calling { future } => {
+                let (parts, body) = match ready!(guarded(|| future.poll(cx))) {
+                    Ok(Ok(response)) => response.into_parts(),
+                    Ok(Err(error)) => {
+                        return Poll::Ready(Step::Called(Ok(Err((SERVICE_FAILED, error.into())))));
+                    }
+                    Err(panic) => return Poll::Ready(Step::Called(Err(panic))),
+                };
+                // dropping the finished future runs the service's code too
+                let set = panic::catch_unwind(AssertUnwindSafe(|| {
+                    stage.set(Stage::Collecting {
+                        parts: Some(parts),
+                        body,
+                        first: None,
+                        joined: None,
+                    });
+                }));
+                if let Err(panic) = set {
+                    return Poll::Ready(Step::Called(Err(panic)));
+                }
+            }
+            StageProj::Collecting {
+                parts,
+                body,
+                first,
+                joined,
+            } => {
+                let collected = ready!(guarded(|| collect(body, first, joined, cx)));
+                let outcome = match (collected, parts.take()) {
+                    (Ok(Ok(body)), Some(parts)) => Ok(Ok((parts, body))),
+                    (Ok(Ok(_)), None) => Ok(Err((SERVICE_FAILED, POLLED_AFTER_DONE.into()))),
+                    (Ok(Err(error)), _) => Ok(Err(("the response body failed", error.into()))),
+                    (Err(panic), _) => Err(panic),
+                };
+                return Poll::Ready(Step::Called(outcome));
+            }
+            StageProj::Done => {
+                return Poll::Ready(Step::Refused(Error::Service(POLLED_AFTER_DONE.into())));
+            }
+        }
+    }
+}
+
+/// Polls the body to its end, keeping the first chunk and joining any more.
+fn collect<B: http_body::Body>(
+    mut body: Pin<&mut B>,
+    first: &mut Option<Bytes>,
+    joined: &mut Option<BytesMut>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Bytes, B::Error>> {
+    // `is_end_stream` spares the poll that would only say the body is over (one-chunk bodies)
+    while !body.is_end_stream() {
+        let Some(frame) = ready!(body.as_mut().poll_frame(cx)) else {
+            break;
+        };
+        let Ok(mut data) = frame?.into_data() else {
+            continue;
+        };
+        let chunk = data.copy_to_bytes(data.remaining());
+        match (&*first, &mut *joined) {
+            (None, _) => *first = Some(chunk),
+            (Some(first), None) => {
+                let mut buffer = BytesMut::with_capacity(first.len() + chunk.len());
+                buffer.extend_from_slice(first);
+                buffer.extend_from_slice(&chunk);
+                *joined = Some(buffer);
+            }
+            (Some(_), Some(buffer)) => buffer.extend_from_slice(&chunk),
+        }
+    }
+    Poll::Ready(Ok(match joined.take() {
+        Some(joined) => joined.freeze(),
+        None => first.take().unwrap_or_default(),
+    }))
+}
+
+/// Runs one poll of the service's code, a panic ending the wait with its payload.
+#[inline]
+fn guarded<T>(poll: impl FnOnce() -> Poll<T>) -> Poll<Result<T, Panic>> {
+    match panic::catch_unwind(AssertUnwindSafe(poll)) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+        Err(payload) => Poll::Ready(Err(payload)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        collections::VecDeque,
+        convert::Infallible,
+        sync::{
+            Arc, Mutex,
+            atomic::{AtomicUsize, Ordering},
+        },
+        task::{Wake, Waker},
+    };
+
+    use http::HeaderMap;
+    use http_body::Frame;
+    use lambda_gateway_core::RequestContext;
+    use serde_json::Value;
+
+    use super::*;
+
+    const ALB_EVENT: &[u8] = br#"{"requestContext":{"elb":{"targetGroupArn":"arn"}},
+        "httpMethod":"GET","path":"/","headers":{"host":"example.com"},"body":"","isBase64Encoded":false}"#;
+
+    /// Counts wake-ups, so a test can tell a `Pending` was paired with a wake.
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Polls to completion, counting the polls.
+    fn run<F: Future>(future: F) -> (F::Output, usize) {
+        let waker = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(waker);
+        let mut cx = Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        for polls in 1..100 {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return (output, polls);
+            }
+        }
+        panic!("the invocation did not complete in 100 polls");
+    }
+
+    fn json(bytes: &[u8]) -> Value {
+        serde_json::from_slice(bytes).unwrap()
+    }
+
+    /// A service that is not ready on its first poll, and answers with the request id it saw.
+    #[derive(Clone)]
+    struct SlowToStart(Arc<AtomicUsize>);
+
+    impl Service<Request<Body>> for SlowToStart {
+        type Response = Response<Body>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response<Body>, Infallible>>;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(()))
+            }
+        }
+
+        fn call(&mut self, request: Request<Body>) -> Self::Future {
+            let id = request
+                .extensions()
+                .get::<RequestContext>()
+                .and_then(RequestContext::request_id)
+                .unwrap_or("none")
+                .to_owned();
+            std::future::ready(Ok(Response::new(Body::from(id))))
+        }
+    }
+
+    #[test]
+    fn a_service_not_ready_at_first_gets_the_event_and_request_id_later() {
+        let gateway = Gateway::new(SlowToStart(Arc::default()));
+        let mut service_time = Duration::MAX;
+        let (answer, polls) = run(gateway.handle(
+            Bytes::from_static(ALB_EVENT),
+            Some("lambda-id"),
+            Some(&mut service_time),
+        ));
+        assert_eq!(json(&answer.unwrap())["body"], "lambda-id");
+        assert_eq!(polls, 2);
+        assert!(service_time < Duration::MAX, "the service time is recorded");
+    }
+
+    /// A body yielding the queued frames, then the error, if any.
+    struct Frames(VecDeque<Result<Frame<Bytes>, &'static str>>);
+
+    impl http_body::Body for Frames {
+        type Data = Bytes;
+        type Error = &'static str;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, &'static str>>> {
+            Poll::Ready(self.0.pop_front())
+        }
+    }
+
+    fn answer_with(frames: Vec<Result<Frame<Bytes>, &'static str>>) -> Result<Vec<u8>, Error> {
+        let frames = Arc::new(Mutex::new(Some(frames)));
+        let gateway = Gateway::new(tower::service_fn(move |_request: Request<Body>| {
+            let frames = frames.lock().unwrap().take().unwrap_or_default();
+            async move { Ok::<_, Infallible>(Response::new(Frames(frames.into()))) }
+        }));
+        run(gateway.invoke(ALB_EVENT)).0
+    }
+
+    #[test]
+    fn body_frames_are_joined_and_trailers_dropped() {
+        let answer = answer_with(vec![
+            Ok(Frame::data(Bytes::from_static(b"one "))),
+            Ok(Frame::trailers(HeaderMap::new())),
+            Ok(Frame::data(Bytes::from_static(b"two "))),
+            Ok(Frame::data(Bytes::from_static(b"three"))),
+        ]);
+        assert_eq!(json(&answer.unwrap())["body"], "one two three");
+    }
+
+    #[test]
+    fn a_failing_body_is_a_500() {
+        let answer = answer_with(vec![
+            Ok(Frame::data(Bytes::from_static(b"x"))),
+            Err("broken"),
+        ]);
+        assert_eq!(json(&answer.unwrap())["statusCode"], 500);
+    }
+
+    /// Panics where the switch says.
+    #[derive(Clone, Copy)]
+    enum PanicIn {
+        PollReady,
+        Call,
+        Future,
+        Body,
+    }
+
+    #[derive(Clone)]
+    struct Panicking(PanicIn);
+
+    struct PanickingBody;
+
+    impl http_body::Body for PanickingBody {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            panic!("the body panicked")
+        }
+    }
+
+    impl Service<Request<Body>> for Panicking {
+        type Response = Response<PanickingBody>;
+        type Error = Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Response<PanickingBody>, Infallible>>>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            assert!(!matches!(self.0, PanicIn::PollReady), "poll_ready panicked");
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _request: Request<Body>) -> Self::Future {
+            assert!(!matches!(self.0, PanicIn::Call), "call panicked");
+            let panic_in = self.0;
+            Box::pin(async move {
+                assert!(!matches!(panic_in, PanicIn::Future), "the future panicked");
+                Ok(Response::new(PanickingBody))
+            })
+        }
+    }
+
+    #[test]
+    fn a_panic_anywhere_in_the_service_is_a_500() {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let answers: Vec<_> = [
+            PanicIn::PollReady,
+            PanicIn::Call,
+            PanicIn::Future,
+            PanicIn::Body,
+        ]
+        .into_iter()
+        .map(|panic_in| run(Gateway::new(Panicking(panic_in)).invoke(ALB_EVENT)).0)
+        .collect();
+        panic::set_hook(previous);
+        for answer in answers {
+            let answer = json(&answer.unwrap());
+            assert_eq!(answer["statusCode"], 500, "{answer}");
+            assert_eq!(answer["body"], "Internal Server Error", "{answer}");
+        }
+    }
+
+    #[test]
+    fn a_refused_event_never_reaches_the_service() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let gateway = Gateway::new(tower::service_fn(move |_request: Request<Body>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, Infallible>(Response::new(Body::empty())) }
+        }));
+        // a header value with a raw newline: a client fault, answered 400
+        let bad_header = br#"{"requestContext":{"elb":{}},"httpMethod":"GET","path":"/",
+            "headers":{"x-bad":"a\nb"},"body":"","isBase64Encoded":false}"#;
+        let answer = json(&run(gateway.invoke(bad_header)).0.unwrap());
+        assert_eq!(answer["statusCode"], 400, "{answer}");
+        // not an event at all: the invocation fails
+        assert!(run(gateway.invoke(b"[1, 2]")).0.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+}
