@@ -1,18 +1,21 @@
 use bytes::Bytes;
-use http::Request;
+use http::{HeaderName, Request};
 use lambda_gateway_core::{
-    Body, Error, RequestContext, SharedStr, Source,
-    encoding::{push_raw_path, push_raw_query},
+    Body, Error, RequestContext, Source,
+    encoding::push_raw_query,
     event::{EventView, Pairs},
     request::{
-        append_headers, build_request, decode_body, header_map_with_capacity, parse_method,
-        query_capacity, uri_capacity,
+        PathForm, append_headers, build_request, decode_body, header_map_with_capacity,
+        parse_method, query_capacity, request_target, share_text,
     },
 };
 
 use crate::TypedEvent;
 
 const SOURCE: Source = Source::Alb;
+
+/// A constant name: looking a `&str` up parses and hashes it on every request.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Converts an ALB target-group event (either header mode) into the request the service sees.
 ///
@@ -29,34 +32,31 @@ const SOURCE: Source = Source::Alb;
 /// `event` must be the view parsed from `raw_event` (values are zero-copy slices of it).
 pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
     let method = parse_method(SOURCE, "httpMethod", event.http_method.as_ref())?;
-    let path = event
-        .path
-        .as_ref()
-        .map(|path| path.as_bytes())
-        .ok_or_else(|| {
-            Error::invalid_event(SOURCE, "path", "missing; expected the request path")
-        })?;
+    let path = event.path.as_ref().ok_or_else(|| {
+        Error::invalid_event(SOURCE, "path", "missing; expected the request path")
+    })?;
 
     let query = event
         .multi_value_query_string_parameters
         .as_ref()
-        .or(event.query_string_parameters.as_ref());
-    let mut uri = Vec::with_capacity(uri_capacity(path, query_capacity(query)));
-    if !path.starts_with(b"/") {
-        uri.push(b'/');
-    }
-    push_raw_path(&mut uri, path);
-    if let Some(query) = query.filter(|q| !q.is_empty()) {
-        uri.push(b'?');
-        for (i, (key, value)) in query.iter().enumerate() {
-            if i > 0 {
-                uri.push(b'&');
+        .or(event.query_string_parameters.as_ref())
+        .filter(|q| !q.is_empty());
+    let target = request_target(
+        &raw_event,
+        path,
+        PathForm::Raw,
+        query_capacity(query),
+        |target| {
+            for (i, (key, value)) in query.iter().flat_map(|q| q.iter()).enumerate() {
+                if i > 0 {
+                    target.push(b'&');
+                }
+                push_raw_query(target, key.as_bytes());
+                target.push(b'=');
+                push_raw_query(target, value.as_bytes());
             }
-            push_raw_query(&mut uri, key.as_bytes());
-            uri.push(b'=');
-            push_raw_query(&mut uri, value.as_bytes());
-        }
-    }
+        },
+    );
 
     let (pairs, field) = match (&event.multi_value_headers, &event.headers) {
         (Some(pairs), _) => (Some(pairs), "multiValueHeaders"),
@@ -71,20 +71,20 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
 
     let source_ip = headers
-        .get_all("x-forwarded-for")
+        .get_all(X_FORWARDED_FOR)
         .iter()
         .next_back()
         .and_then(|value| value.to_str().ok())
         .and_then(|list| list.rsplit(',').next())
         .map(str::trim)
         .filter(|ip| !ip.is_empty())
-        .map(|ip| SharedStr::from(ip.to_owned()));
+        .map(|ip| share_text(&raw_event, ip));
     let multi_value =
         event.multi_value_headers.is_some() || event.multi_value_query_string_parameters.is_some();
     let request_context = RequestContext::new(SOURCE, raw_event)
         .with_source_ip(source_ip)
         .with_multi_value(multi_value);
-    build_request(SOURCE, method, uri, headers, body, request_context)
+    build_request(SOURCE, method, target, headers, body, request_context)
 }
 
 /// Parses the full typed `aws_lambda_events` event from the context's raw event.

@@ -2,11 +2,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, header::COOKIE};
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
-    encoding::{push_query_component, push_raw_path, push_raw_query},
+    encoding::{push_query_component, push_raw_query},
     event::{EventView, Pairs},
     request::{
-        append_headers, build_request, decode_body, default_host, header_map_with_capacity,
-        parse_method, query_capacity, shared_text, uri_capacity,
+        PathForm, append_headers, build_request, decode_body, default_host,
+        header_map_with_capacity, parse_method, query_capacity, request_target, shared_text,
     },
 };
 
@@ -40,33 +40,30 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .raw_path
         .as_ref()
         .or_else(|| http.and_then(|h| h.path.as_ref()))
-        .map(|path| path.as_bytes())
         .ok_or_else(|| {
             Error::invalid_event(SOURCE, "rawPath", "missing; expected the request path")
         })?;
 
-    let raw_query = event.raw_query_string.as_ref().map(|q| q.as_bytes());
-    let query_len = match (raw_query, &event.query_string_parameters) {
-        (Some(query), _) if !query.is_empty() => 1 + query.len(),
-        (None, params) => query_capacity(params.as_ref()),
-        _ => 0,
+    let raw_query = event
+        .raw_query_string
+        .as_ref()
+        .map(|q| q.as_bytes())
+        .filter(|q| !q.is_empty());
+    let params = event
+        .query_string_parameters
+        .as_ref()
+        .filter(|params| event.raw_query_string.is_none() && !params.is_empty());
+    let query_len = match (raw_query, params) {
+        (Some(query), _) => 1 + query.len(),
+        (None, params) => query_capacity(params),
     };
-    let mut uri = Vec::with_capacity(uri_capacity(path, query_len));
-    if !path.starts_with(b"/") {
-        uri.push(b'/');
-    }
-    push_raw_path(&mut uri, path);
-    match (raw_query, &event.query_string_parameters) {
-        (Some(query), _) if !query.is_empty() => {
-            uri.push(b'?');
-            push_raw_query(&mut uri, query);
-        }
-        (None, Some(params)) if !params.is_empty() => {
-            uri.push(b'?');
-            push_params(&mut uri, params);
-        }
-        _ => {}
-    }
+    let target = request_target(&raw_event, path, PathForm::Raw, query_len, |target| match (
+        raw_query, params,
+    ) {
+        (Some(query), _) => push_raw_query(target, query),
+        (None, Some(params)) => push_params(target, params),
+        (None, None) => {}
+    });
 
     let pairs = event.headers.as_ref();
     let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len) + 1);
@@ -116,7 +113,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
             context.and_then(|c| c.stage.as_ref()),
         ))
         .with_domain_name(domain_name);
-    build_request(SOURCE, method, uri, headers, body, request_context)
+    build_request(SOURCE, method, target, headers, body, request_context)
 }
 
 /// `k=v&k=v...` from the (decoded) `queryStringParameters`.

@@ -2,11 +2,11 @@ use bytes::Bytes;
 use http::Request;
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
-    encoding::{push_decoded_path, push_query_component},
+    encoding::push_query_component,
     event::{EventView, Pairs},
     request::{
-        append_headers, build_request, decode_body, default_host, header_map_with_capacity,
-        parse_method, query_capacity, shared_text, uri_capacity,
+        PathForm, append_headers, build_request, decode_body, default_host,
+        header_map_with_capacity, parse_method, query_capacity, request_target, shared_text,
     },
 };
 
@@ -32,27 +32,26 @@ const SOURCE: Source = Source::ApiGatewayRest;
 pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
     let context = event.request_context.as_ref();
     let method = parse_method(SOURCE, "httpMethod", event.http_method.as_ref())?;
-    let path = event
-        .path
-        .as_ref()
-        .map(|path| path.as_bytes())
-        .ok_or_else(|| {
-            Error::invalid_event(SOURCE, "path", "missing; expected the request path")
-        })?;
+    let path = event.path.as_ref().ok_or_else(|| {
+        Error::invalid_event(SOURCE, "path", "missing; expected the request path")
+    })?;
 
     let query = event
         .multi_value_query_string_parameters
         .as_ref()
-        .or(event.query_string_parameters.as_ref());
-    let mut uri = Vec::with_capacity(uri_capacity(path, query_capacity(query)));
-    if !path.starts_with(b"/") {
-        uri.push(b'/');
-    }
-    push_decoded_path(&mut uri, path);
-    if let Some(query) = query.filter(|q| !q.is_empty()) {
-        uri.push(b'?');
-        push_query(&mut uri, query);
-    }
+        .or(event.query_string_parameters.as_ref())
+        .filter(|q| !q.is_empty());
+    let target = request_target(
+        &raw_event,
+        path,
+        PathForm::Decoded,
+        query_capacity(query),
+        |target| {
+            if let Some(query) = query {
+                push_query(target, query);
+            }
+        },
+    );
 
     let (pairs, field) = match (&event.multi_value_headers, &event.headers) {
         (Some(pairs), _) => (Some(pairs), "multiValueHeaders"),
@@ -83,7 +82,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         ))
         .with_domain_name(domain_name)
         .with_multi_value(event.multi_value_headers.is_some());
-    build_request(SOURCE, method, uri, headers, body, request_context)
+    build_request(SOURCE, method, target, headers, body, request_context)
 }
 
 /// `k=v&k=v...` from decoded pairs.

@@ -50,6 +50,13 @@ impl SharedStr {
         Ok(Self(bytes))
     }
 
+    /// Text from bytes that were a `&str` (no check needed).
+    #[inline]
+    pub(crate) fn from_str_bytes(bytes: Bytes) -> Self {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        Self(bytes)
+    }
+
     /// The text.
     #[inline]
     pub fn as_str(&self) -> &str {

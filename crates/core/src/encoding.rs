@@ -89,6 +89,28 @@ fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], allowed: &[bool; 256], keep_per
     out.extend_from_slice(&bytes[start..]);
 }
 
+/// Whether `bytes` would be written unchanged by [`push_escaped`] with the same rules.
+#[inline]
+fn stands_as_is(bytes: &[u8], allowed: &[bool; 256], keep_percent: bool) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| allowed[b as usize] || (keep_percent && b == b'%' && is_escape(bytes, i)))
+}
+
+/// Whether a *raw* path is written by [`push_raw_path`] exactly as it is (nothing to escape).
+#[inline]
+pub fn raw_path_stands_as_is(path: &[u8]) -> bool {
+    stands_as_is(path, &PATH, true)
+}
+
+/// Whether a *decoded* path is written by [`push_decoded_path`] exactly as it is (nothing to
+/// escape, no `%`).
+#[inline]
+pub fn decoded_path_stands_as_is(path: &[u8]) -> bool {
+    stands_as_is(path, &PATH, false)
+}
+
 /// Appends a *decoded* path (REST `path`) to `out`, escaping `%` and everything that cannot
 /// stand in a URI path, so that decoding the result once gives `path` back. `?` and `#` are
 /// escaped: they never start a query or fragment.

@@ -5,7 +5,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header::Ent
 
 use crate::{
     Body, Error, RequestContext, SharedStr, Source,
-    encoding::decode_base64,
+    encoding::{
+        decode_base64, decoded_path_stands_as_is, push_decoded_path, push_raw_path,
+        raw_path_stands_as_is,
+    },
     event::{Pairs, RawStr},
 };
 
@@ -23,6 +26,65 @@ pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
     match offset_in(event, bytes) {
         Some(start) if field.is_borrowed() => event.slice(start..start + bytes.len()),
         _ => Bytes::copy_from_slice(bytes),
+    }
+}
+
+/// How a source's path field is written into the request target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathForm {
+    /// As sent by the client, percent escapes kept (payload 2.0 `rawPath`, ALB `path`): see
+    /// [`push_raw_path`].
+    Raw,
+    /// Already percent-decoded by the gateway (REST `path`): see [`push_decoded_path`].
+    Decoded,
+}
+
+/// The request target (`path?query`) for `Uri`: a zero-copy slice of the event when the path
+/// stands in a URI as it is (it starts with `/`, nothing needs escaping, no JSON escape was
+/// resolved) and there is no query — most health checks and plain `GET`s; otherwise a buffer of
+/// the exact size, the path written by its form's rule and, when `query_len` (the query's length
+/// with its `?`, 0 for none) is not 0, a `?` and what `push_query` writes.
+pub fn request_target(
+    event: &Bytes,
+    path: &RawStr<'_>,
+    form: PathForm,
+    query_len: usize,
+    push_query: impl FnOnce(&mut Vec<u8>),
+) -> Bytes {
+    let bytes = path.as_bytes();
+    let as_is = match form {
+        PathForm::Raw => raw_path_stands_as_is(bytes),
+        PathForm::Decoded => decoded_path_stands_as_is(bytes),
+    };
+    if query_len == 0 && bytes.starts_with(b"/") && as_is && path.is_borrowed() {
+        if let Some(start) = offset_in(event, bytes) {
+            return event.slice(start..start + bytes.len());
+        }
+    }
+    let mut target = Vec::with_capacity(uri_capacity(bytes, query_len));
+    if !bytes.starts_with(b"/") {
+        target.push(b'/');
+    }
+    match form {
+        PathForm::Raw => push_raw_path(&mut target, bytes),
+        PathForm::Decoded => push_decoded_path(&mut target, bytes),
+    }
+    if query_len > 0 {
+        target.push(b'?');
+        push_query(&mut target);
+    }
+    // `Bytes::from(Vec)` allocates a shared header unless the vector is exactly full; shrinking
+    // it in place is cheaper than that allocation.
+    Bytes::from(target.into_boxed_slice())
+}
+
+/// Text lying in the event (a `&str` taken from a header value that shares the event's buffer)
+/// as a zero-copy [`SharedStr`]; copied when it lies elsewhere.
+#[inline]
+pub fn share_text(event: &Bytes, text: &str) -> SharedStr {
+    match offset_in(event, text.as_bytes()) {
+        Some(start) => SharedStr::from_str_bytes(event.slice(start..start + text.len())),
+        None => SharedStr::from(text.to_owned()),
     }
 }
 
@@ -260,26 +322,23 @@ fn describe_base64_error(error: &base64::DecodeError) -> String {
     }
 }
 
-/// Assembles the request: `path_and_query` must already be escaped for a URI.
+/// Assembles the request: `target` (`path?query`, see [`request_target`]) must already be
+/// escaped for a URI.
 pub fn build_request(
     source: Source,
     method: Method,
-    path_and_query: Vec<u8>,
+    target: Bytes,
     headers: HeaderMap,
     body: Bytes,
     context: RequestContext,
 ) -> Result<Request<Body>, Error> {
-    // `Bytes::from(Vec)` allocates a shared header unless the vector is exactly full; shrinking
-    // it in place is cheaper than that allocation.
-    let uri = Uri::from_maybe_shared(Bytes::from(path_and_query.into_boxed_slice())).map_err(
-        |error| {
-            Error::invalid_request(
-                source,
-                "path",
-                format!("does not make a valid URI: {error}"),
-            )
-        },
-    )?;
+    let uri = Uri::from_maybe_shared(target).map_err(|error| {
+        Error::invalid_request(
+            source,
+            "path",
+            format!("does not make a valid URI: {error}"),
+        )
+    })?;
     let mut request = Request::new(Body::from(body));
     *request.method_mut() = method;
     *request.uri_mut() = uri;
@@ -306,6 +365,86 @@ mod tests {
 
     fn raw(text: &'static str) -> RawStr<'static> {
         RawStr(text.as_bytes().into())
+    }
+
+    /// The target for `path` found in `event`, and whether it shares the event's buffer.
+    fn target(event: &'static str, path: &str, form: PathForm, query: &str) -> (String, bool) {
+        let event = Bytes::from_static(event.as_bytes());
+        let at = event
+            .windows(path.len())
+            .position(|w| w == path.as_bytes())
+            .unwrap();
+        let path = RawStr(std::borrow::Cow::Borrowed(&event[at..at + path.len()]));
+        let query_len = if query.is_empty() { 0 } else { query.len() + 1 };
+        let target = request_target(&event, &path, form, query_len, |out| {
+            out.extend_from_slice(query.as_bytes());
+        });
+        let shared = offset_in(&event, &target).is_some();
+        (String::from_utf8(target.to_vec()).unwrap(), shared)
+    }
+
+    #[test]
+    fn a_path_that_stands_as_is_is_shared_with_the_event() {
+        let event = r#"{"path":"/a/b%2Fc","other":"/caf\u00e9 x?y#","plain":"/100%","rel":"a/b"}"#;
+        assert_eq!(
+            target(event, "/a/b%2Fc", PathForm::Raw, ""),
+            ("/a/b%2Fc".to_owned(), true)
+        );
+        // a decoded path keeps no `%`: it is escaped, so the target is written anew
+        assert_eq!(
+            target(event, "/a/b%2Fc", PathForm::Decoded, ""),
+            ("/a/b%252Fc".to_owned(), false)
+        );
+        // a query is appended to a new buffer
+        assert_eq!(
+            target(event, "/a/b%2Fc", PathForm::Raw, "q=1"),
+            ("/a/b%2Fc?q=1".to_owned(), false)
+        );
+        // escaping needed (`\`, space, `?`, `#`), a lone `%`, or no leading `/`
+        assert_eq!(
+            target(event, "/caf\\u00e9 x?y#", PathForm::Raw, ""),
+            ("/caf%5Cu00e9%20x%3Fy%23".to_owned(), false)
+        );
+        assert_eq!(
+            target(event, "/100%", PathForm::Raw, ""),
+            ("/100%25".to_owned(), false)
+        );
+        assert_eq!(
+            target(event, "a/b", PathForm::Raw, ""),
+            ("/a/b".to_owned(), false)
+        );
+    }
+
+    #[test]
+    fn stands_as_is_agrees_with_the_writers() {
+        let samples = [
+            "/", "/a b", "/%2F", "/%2", "/%zz", "/?", "/#", "/\u{e9}", "/a;b=c,d", "/~user", "",
+        ];
+        for sample in samples {
+            let bytes = sample.as_bytes();
+            let mut raw = Vec::new();
+            push_raw_path(&mut raw, bytes);
+            assert_eq!(raw_path_stands_as_is(bytes), raw == bytes, "{sample:?}");
+            let mut decoded = Vec::new();
+            push_decoded_path(&mut decoded, bytes);
+            assert_eq!(
+                decoded_path_stands_as_is(bytes),
+                decoded == bytes,
+                "{sample:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_from_a_header_value_shares_the_event() {
+        let event = Bytes::from_static(b"x-forwarded-for: 1.2.3.4");
+        let inside = std::str::from_utf8(&event[17..]).unwrap();
+        let shared = share_text(&event, inside);
+        assert_eq!(shared.as_str(), "1.2.3.4");
+        assert!(offset_in(&event, shared.as_str().as_bytes()).is_some());
+        let copied = share_text(&event, "5.6.7.8");
+        assert_eq!(copied.as_str(), "5.6.7.8");
+        assert!(offset_in(&event, copied.as_str().as_bytes()).is_none());
     }
 
     #[test]

@@ -151,6 +151,10 @@ where
 }
 
 /// Runs the stages as far as they go.
+#[allow(
+    clippy::result_large_err,
+    reason = "the guarded closure's `Err` is the step itself, returned at once; boxing it would allocate"
+)]
 fn run_stages<S, B>(
     mut stage: Pin<&mut Stage<S, S::Future, B>>,
     cx: &mut Context<'_>,
@@ -169,27 +173,33 @@ where
     loop {
         match stage.as_mut().project() {
             StageProj::Ready { service, event } => {
-                let not_ready = match ready!(guarded(|| service.poll_ready(cx))) {
+                let mut not_ready = match ready!(guarded(|| service.poll_ready(cx))) {
                     Ok(Ok(())) => None,
                     Ok(Err(error)) => Some(Ok(Err((SERVICE_FAILED, error.into())))),
                     Err(panic) => Some(Err(panic)),
                 };
                 // The event is converted even when the service failed: a faulty event is
                 // refused as it would be with a working service, and a good one tells the
-                // source whose format the failure is answered in.
-                let request = match gateway.prepare(std::mem::take(event), lambda_request_id, route)
-                {
-                    Ok(request) => request,
-                    Err(error) => return Poll::Ready(Step::Refused(error)),
-                };
-                if let Some(outcome) = not_ready {
-                    return Poll::Ready(Step::Called(outcome));
-                }
-                if timed {
-                    *started = Some(Instant::now());
-                }
-                let future = match panic::catch_unwind(AssertUnwindSafe(|| service.call(request))) {
-                    Ok(future) => future,
+                // source whose format the failure is answered in. The conversion runs inside
+                // the guard with `call`, so the request goes from one to the other without a
+                // copy into the closure (a panic in the conversion, a bug, is answered as a
+                // service panic rather than ending the process).
+                let event = std::mem::take(event);
+                let called = panic::catch_unwind(AssertUnwindSafe(|| {
+                    let request = gateway
+                        .prepare(event, lambda_request_id, route)
+                        .map_err(Step::Refused)?;
+                    if let Some(outcome) = not_ready.take() {
+                        return Err(Step::Called(outcome));
+                    }
+                    if timed {
+                        *started = Some(Instant::now());
+                    }
+                    Ok(service.call(request))
+                }));
+                let future = match called {
+                    Ok(Ok(future)) => future,
+                    Ok(Err(step)) => return Poll::Ready(step),
                     Err(panic) => return Poll::Ready(Step::Called(Err(panic))),
                 };
                 stage.set(Stage::Calling { future });
