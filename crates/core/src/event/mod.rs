@@ -360,12 +360,20 @@ impl<'a> EventView<'a> {
     ) -> R {
         let mut view = EventView::default();
         if !scan::scan(payload, &mut view) {
-            match serde_json::from_slice(payload) {
+            match Self::parse_by_serde(payload) {
                 Ok(read_by_serde) => view = read_by_serde,
                 Err(error) => return read(Err(error)),
             }
         }
         read(Ok(&mut view))
+    }
+
+    /// The serde path: not generic and not inlined, so that the serde visitors (about 40 KB of
+    /// code) are instantiated once, here, whatever crate calls [`parse_with`](Self::parse_with).
+    #[inline(never)]
+    #[cold]
+    fn parse_by_serde(payload: &'a [u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(payload)
     }
 
     /// The fast path of [`parse`](Self::parse) alone: `None` when it leaves the payload to
