@@ -1,9 +1,5 @@
-use http::{header::SET_COOKIE, response::Parts};
-use lambda_gateway_core::{
-    EncodeOptions,
-    encoding::{header_value_text, joined_values},
-    json::JsonWriter,
-};
+use http::{HeaderName, header::SET_COOKIE, response::Parts};
+use lambda_gateway_core::{EncodeOptions, json::JsonWriter};
 
 /// How many `Set-Cookie` headers a single-value-mode response can carry: one per letter-case
 /// variant of `set-cookie` (nine letters, 2⁹ spellings).
@@ -21,34 +17,37 @@ pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -
     let reason = parts.status.canonical_reason().unwrap_or("Unknown");
     json.joined_string_field("statusDescription", [parts.status.as_str(), " ", reason]);
     if options.multi_value {
-        json.begin_object_field("multiValueHeaders");
-        for name in parts.headers.keys() {
-            json.begin_array_field(name.as_str());
-            for value in parts.headers.get_all(name) {
-                json.string(&header_value_text(value));
-            }
-            json.end_array();
-        }
-        json.end_object();
+        json.multi_value_headers_field("multiValueHeaders", &parts.headers);
     } else {
         json.begin_object_field("headers");
-        for name in parts.headers.keys() {
+        // one pass over the map: each name's values joined, each `Set-Cookie` under its own
+        // spelling of the name
+        let mut open: Option<&HeaderName> = None;
+        let mut cookies = 0;
+        for (name, value) in &parts.headers {
+            if open == Some(name) {
+                json.push_text(", ");
+                json.push_header_value(value);
+                continue;
+            }
+            if open.take().is_some() {
+                json.end_string();
+            }
             if name == SET_COOKIE {
-                for (n, cookie) in parts
-                    .headers
-                    .get_all(name)
-                    .iter()
-                    .enumerate()
-                    .take(MAX_SINGLE_VALUE_COOKIES)
-                {
-                    json.string_field(&cookie_name_variant(n), &header_value_text(cookie));
+                if cookies < MAX_SINGLE_VALUE_COOKIES {
+                    json.begin_string_field(&cookie_name_variant(cookies));
+                    json.push_header_value(value);
+                    json.end_string();
+                    cookies += 1;
                 }
                 continue;
             }
-            json.joined_string_field(
-                name.as_str(),
-                joined_values(parts.headers.get_all(name), ", "),
-            );
+            json.begin_header_string_field(name);
+            json.push_header_value(value);
+            open = Some(name);
+        }
+        if open.is_some() {
+            json.end_string();
         }
         json.end_object();
     }

@@ -1,9 +1,5 @@
 use http::{header::SET_COOKIE, response::Parts};
-use lambda_gateway_core::{
-    EncodeOptions,
-    encoding::{header_value_text, joined_values},
-    json::JsonWriter,
-};
+use lambda_gateway_core::{EncodeOptions, json::JsonWriter};
 
 /// Writes the payload 2.0 response event: `statusCode`, `headers` (one string per name,
 /// repeated values joined with `,`, none dropped), `cookies` (one entry per `Set-Cookie`, which
@@ -13,22 +9,12 @@ pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -
     let mut json = JsonWriter::with_capacity(128 + parts.headers.len() * 48 + body.len() * 4 / 3);
     json.begin_object();
     json.u16_field("statusCode", parts.status.as_u16());
-    json.begin_object_field("headers");
-    for name in parts.headers.keys() {
-        if name == SET_COOKIE {
-            continue;
-        }
-        json.joined_string_field(
-            name.as_str(),
-            joined_values(parts.headers.get_all(name), ","),
-        );
-    }
-    json.end_object();
+    json.joined_headers_field("headers", &parts.headers, ",", &SET_COOKIE);
     let mut cookies = parts.headers.get_all(SET_COOKIE).iter().peekable();
     if cookies.peek().is_some() {
         json.begin_array_field("cookies");
         for cookie in cookies {
-            json.string(&header_value_text(cookie));
+            json.header_value(cookie);
         }
         json.end_array();
     }

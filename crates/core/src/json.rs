@@ -4,6 +4,8 @@
 //! instead of building intermediate maps; bodies are escaped or base64-encoded directly into the
 //! output, with no copy in between.
 
+use http::{HeaderMap, HeaderName, HeaderValue};
+
 use crate::{encoding::push_base64, swar};
 
 /// Writes one JSON value (objects, arrays, strings) into a byte buffer.
@@ -95,10 +97,15 @@ impl JsonWriter {
         }
     }
 
-    /// A key with no byte to escape (checked by [`key`](Self::key), or a constant): copied as
-    /// is.
-    #[inline]
+    /// A key with no byte to escape (checked by [`key`](Self::key), a constant or a header
+    /// name): copied as is. Always inlined, so a constant key is copied by a few stores rather
+    /// than a `memcpy` call.
+    #[inline(always)]
     fn plain_key(&mut self, key: &str) {
+        debug_assert!(
+            !key.bytes().any(|b| ESCAPE[b as usize]),
+            "{key:?} needs escaping"
+        );
         self.separate();
         self.buf.reserve(key.len() + 3);
         self.buf.push(b'"');
@@ -210,7 +217,7 @@ impl JsonWriter {
     }
 
     /// Writes a number member.
-    #[inline]
+    #[inline(always)]
     pub fn u16_field(&mut self, key: &str, value: u16) {
         self.plain_key(key);
         let mut digits = [0u8; 5];
@@ -228,11 +235,141 @@ impl JsonWriter {
     }
 
     /// Writes a boolean member.
-    #[inline]
+    #[inline(always)]
     pub fn bool_field(&mut self, key: &str, value: bool) {
         self.plain_key(key);
         self.buf
             .extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    /// Opens a string member whose key is a header name — a token, never escaped: writes
+    /// `"name":"`. Fill it with [`push_header_value`](Self::push_header_value) and
+    /// [`push_text`](Self::push_text), close it with [`end_string`](Self::end_string).
+    #[inline]
+    pub fn begin_header_string_field(&mut self, name: &HeaderName) {
+        self.plain_key(name.as_str());
+        self.buf.push(b'"');
+    }
+
+    /// Opens an array member whose key is a header name (see
+    /// [`begin_header_string_field`](Self::begin_header_string_field)).
+    #[inline]
+    pub fn begin_header_array_field(&mut self, name: &HeaderName) {
+        self.plain_key(name.as_str());
+        self.open(b'[');
+    }
+
+    /// Opens a string member: writes `"key":"` (the key escaped as needed). Close it with
+    /// [`end_string`](Self::end_string).
+    #[inline]
+    pub fn begin_string_field(&mut self, key: &str) {
+        self.key(key);
+        self.buf.push(b'"');
+    }
+
+    /// Appends a header value's text inside an open string: UTF-8 as it is, otherwise each
+    /// byte read as ISO-8859-1 (how HTTP historically defines `obs-text`), so nothing is
+    /// dropped or replaced — the same text as
+    /// [`header_value_text`](crate::encoding::header_value_text), without building it.
+    #[inline]
+    pub fn push_header_value(&mut self, value: &HeaderValue) {
+        let bytes = value.as_bytes();
+        if std::str::from_utf8(bytes).is_ok() {
+            self.push_escaped(bytes);
+        } else {
+            self.push_latin1(bytes);
+        }
+    }
+
+    #[cold]
+    fn push_latin1(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b.is_ascii() {
+                self.push_escaped(&[b]);
+            } else {
+                let mut utf8 = [0; 2];
+                self.buf
+                    .extend_from_slice(char::from(b).encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+    }
+
+    /// Appends text inside an open string, escaped.
+    #[inline]
+    pub fn push_text(&mut self, text: &str) {
+        self.push_escaped(text.as_bytes());
+    }
+
+    /// Closes a string opened by [`begin_string_field`](Self::begin_string_field) or
+    /// [`begin_header_string_field`](Self::begin_header_string_field).
+    #[inline]
+    pub fn end_string(&mut self) {
+        self.buf.push(b'"');
+    }
+
+    /// Writes a header value as a string element of the current array.
+    #[inline]
+    pub fn header_value(&mut self, value: &HeaderValue) {
+        self.separate();
+        self.buf.push(b'"');
+        self.push_header_value(value);
+        self.buf.push(b'"');
+    }
+
+    /// Writes every header as `"name":["value",...]` into the object opened as `key`, names in
+    /// the map's order, values in order — one pass over the map, no lookups.
+    pub fn multi_value_headers_field(&mut self, key: &str, headers: &HeaderMap) {
+        self.key(key);
+        self.open(b'{');
+        let mut open: Option<&HeaderName> = None;
+        for (name, value) in headers {
+            // a map yields all the values of a name one after the other
+            if open != Some(name) {
+                if open.is_some() {
+                    self.end_array();
+                }
+                self.begin_header_array_field(name);
+                open = Some(name);
+            }
+            self.header_value(value);
+        }
+        if open.is_some() {
+            self.end_array();
+        }
+        self.end_object();
+    }
+
+    /// Writes every header but `except` as `"name":"value<separator>value..."` into the
+    /// object opened as `key`: one pass over the map, no lookups.
+    pub fn joined_headers_field(
+        &mut self,
+        key: &str,
+        headers: &HeaderMap,
+        separator: &str,
+        except: &HeaderName,
+    ) {
+        self.key(key);
+        self.open(b'{');
+        let mut open: Option<&HeaderName> = None;
+        for (name, value) in headers {
+            if name == except {
+                continue;
+            }
+            if open == Some(name) {
+                self.push_text(separator);
+            } else {
+                if open.is_some() {
+                    self.end_string();
+                }
+                self.begin_header_string_field(name);
+                open = Some(name);
+            }
+            self.push_header_value(value);
+        }
+        if open.is_some() {
+            self.end_string();
+        }
+        self.end_object();
     }
 
     /// Writes `"body"` and `"isBase64Encoded"`: `text` as a JSON string when given (see
@@ -327,5 +464,40 @@ mod tests {
             serde_json::json!({"statusCode": 200, "headers": {"a\"b": "c\nd", "e": "f"},
                 "cookies": ["x=1", "y=2"], "joined": "a\", \u{1}é", "body": "/wA=", "isBase64Encoded": true})
         );
+    }
+
+    #[test]
+    fn header_fields_group_values_in_one_pass() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("set-cookie", HeaderValue::from_static("c=1"));
+        headers.append("x-b", HeaderValue::from_bytes(b"caf\xe9 \"q\"\t").unwrap());
+        headers.append("x-a", HeaderValue::from_static("2"));
+        headers.append("set-cookie", HeaderValue::from_static("d=2"));
+        let mut w = JsonWriter::with_capacity(64);
+        w.begin_object();
+        w.multi_value_headers_field("multi", &headers);
+        w.joined_headers_field("joined", &headers, ", ", &http::header::SET_COOKIE);
+        w.begin_array_field("cookies");
+        for cookie in headers.get_all(http::header::SET_COOKIE) {
+            w.header_value(cookie);
+        }
+        w.end_array();
+        w.end_object();
+        let json: serde_json::Value = serde_json::from_slice(&w.finish()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "multi": {"x-a": ["1", "2"], "set-cookie": ["c=1", "d=2"], "x-b": ["caf\u{e9} \"q\"\t"]},
+                "joined": {"x-a": "1, 2", "x-b": "caf\u{e9} \"q\"\t"},
+                "cookies": ["c=1", "d=2"],
+            })
+        );
+        let mut empty = JsonWriter::with_capacity(8);
+        empty.begin_object();
+        empty.multi_value_headers_field("m", &HeaderMap::new());
+        empty.joined_headers_field("j", &HeaderMap::new(), ",", &http::header::SET_COOKIE);
+        empty.end_object();
+        assert_eq!(empty.finish(), br#"{"m":{},"j":{}}"#);
     }
 }
