@@ -308,7 +308,24 @@ impl<S> Gateway<S> {
         Ok(within_limit(source, json, options))
     }
 
-    /// Everything after the service call: the response event, or the answer to a failure.
+    /// The response event for the service's response.
+    pub(crate) fn answer(
+        &self,
+        route: Route,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let Some(source) = route.source else {
+            // a call is made only after the source is known
+            return Err(Error::Service(POLLED_AFTER_DONE.into()));
+        };
+        let options = self.options(route.multi_value);
+        let json = encode(source, parts, body, options)?;
+        Ok(within_limit(source, json, options))
+    }
+
+    /// The answer to a failed service call: the service's error, its body's, or a panic.
+    #[cold]
     pub(crate) fn finish(&self, route: Route, outcome: Outcome) -> Result<Vec<u8>, Error> {
         let Some(source) = route.source else {
             // a call is made only after the source is known

@@ -106,8 +106,10 @@ where
 enum Step {
     /// The event gave no request (the error to answer with).
     Refused(Error),
-    /// The service was called.
+    /// The service failed or panicked.
     Called(Outcome),
+    /// The response event, encoded straight from the stage's parts and body (nothing moved).
+    Answered(Result<Vec<u8>, Error>),
 }
 
 impl<S, B> Future for Invocation<'_, S, S::Future, B>
@@ -128,7 +130,7 @@ where
             *this.lambda_request_id,
             this.route,
             this.started,
-            this.service_time.is_some(),
+            this.service_time,
         ));
         // What is left of the stages (the service, a future or body that failed or panicked)
         // is dropped here, a panic in its `Drop` caught as well.
@@ -139,13 +141,11 @@ where
                 "dropping the service panicked"
             );
         }
-        if let (Some(started), Some(service_time)) = (this.started, this.service_time.as_mut()) {
-            **service_time = started.elapsed();
-        }
         let route = *this.route;
         Poll::Ready(match step {
             Step::Refused(error) => this.gateway.refuse(error, route),
             Step::Called(outcome) => this.gateway.finish(route, outcome),
+            Step::Answered(answer) => answer,
         })
     }
 }
@@ -162,7 +162,7 @@ fn run_stages<S, B>(
     lambda_request_id: Option<&str>,
     route: &mut Route,
     started: &mut Option<Instant>,
-    timed: bool,
+    service_time: &mut Option<&mut Duration>,
 ) -> Poll<Step>
 where
     S: Service<Request<Body>, Response = Response<B>> + Clone,
@@ -192,7 +192,7 @@ where
                     if let Some(outcome) = not_ready.take() {
                         return Err(Step::Called(outcome));
                     }
-                    if timed {
+                    if service_time.is_some() {
                         *started = Some(Instant::now());
                     }
                     Ok(service.call(request))
@@ -208,9 +208,13 @@ where
                 let (parts, body) = match ready!(guarded(|| future.poll(cx))) {
                     Ok(Ok(response)) => response.into_parts(),
                     Ok(Err(error)) => {
+                        record(*started, service_time);
                         return Poll::Ready(Step::Called(Ok(Err((SERVICE_FAILED, error.into())))));
                     }
-                    Err(panic) => return Poll::Ready(Step::Called(Err(panic))),
+                    Err(panic) => {
+                        record(*started, service_time);
+                        return Poll::Ready(Step::Called(Err(panic)));
+                    }
                 };
                 // dropping the finished future runs the service's code too
                 let set = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -222,6 +226,7 @@ where
                     });
                 }));
                 if let Err(panic) = set {
+                    record(*started, service_time);
                     return Poll::Ready(Step::Called(Err(panic)));
                 }
             }
@@ -232,18 +237,32 @@ where
                 joined,
             } => {
                 let collected = ready!(guarded(|| collect(body, first, joined, cx)));
-                let outcome = match (collected, parts.take()) {
-                    (Ok(Ok(body)), Some(parts)) => Ok(Ok((parts, body))),
-                    (Ok(Ok(_)), None) => Ok(Err((SERVICE_FAILED, POLLED_AFTER_DONE.into()))),
-                    (Ok(Err(error)), _) => Ok(Err(("the response body failed", error.into()))),
-                    (Err(panic), _) => Err(panic),
-                };
-                return Poll::Ready(Step::Called(outcome));
+                record(*started, service_time);
+                return Poll::Ready(match (collected, parts.as_ref()) {
+                    (Ok(Ok(body)), Some(parts)) => {
+                        Step::Answered(gateway.answer(*route, parts, &body))
+                    }
+                    (Ok(Ok(_)), None) => {
+                        Step::Called(Ok(Err((SERVICE_FAILED, POLLED_AFTER_DONE.into()))))
+                    }
+                    (Ok(Err(error)), _) => {
+                        Step::Called(Ok(Err(("the response body failed", error.into()))))
+                    }
+                    (Err(panic), _) => Step::Called(Err(panic)),
+                });
             }
             StageProj::Done => {
                 return Poll::Ready(Step::Refused(Error::Service(POLLED_AFTER_DONE.into())));
             }
         }
+    }
+}
+
+/// Records the time spent in the service, when asked for.
+#[inline]
+fn record(started: Option<Instant>, service_time: &mut Option<&mut Duration>) {
+    if let (Some(started), Some(service_time)) = (started, service_time.as_mut()) {
+        **service_time = started.elapsed();
     }
 }
 
