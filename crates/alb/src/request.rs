@@ -1,12 +1,14 @@
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::{HeaderName, Request};
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
     encoding::push_raw_query,
-    event::{EventView, Pairs},
+    event::{EventView, Pairs, RawStr},
     request::{
         PathForm, append_headers, build_request, decode_body, header_map_with_capacity,
-        parse_method, query_capacity, request_target, share_text,
+        parse_method, query_capacity, request_target,
     },
 };
 
@@ -70,6 +72,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     let is_base64 = event.is_base64_encoded.unwrap_or(false);
     let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
 
+    // a slice of a header value, which shares the event's buffer: kept as a range of it
     let source_ip = headers
         .get_all(X_FORWARDED_FOR)
         .iter()
@@ -78,11 +81,11 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .and_then(|list| list.rsplit(',').next())
         .map(str::trim)
         .filter(|ip| !ip.is_empty())
-        .map(|ip| share_text(&raw_event, ip));
+        .map(|ip| RawStr(Cow::Borrowed(ip.as_bytes())));
     let multi_value =
         event.multi_value_headers.is_some() || event.multi_value_query_string_parameters.is_some();
     let request_context = RequestContext::new(SOURCE, raw_event)
-        .with_source_ip(source_ip)
+        .with_source_ip_from_event(source_ip.as_ref())
         .with_multi_value(multi_value);
     build_request(SOURCE, method, target, headers, body, request_context)
 }

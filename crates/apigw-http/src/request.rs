@@ -6,7 +6,7 @@ use lambda_gateway_core::{
     event::{EventView, Pairs},
     request::{
         PathForm, append_headers, build_request, decode_body, default_host,
-        header_map_with_capacity, parse_method, query_capacity, request_target, shared_text,
+        header_map_with_capacity, parse_method, query_capacity, request_target,
     },
 };
 
@@ -93,26 +93,15 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
             )
         })?;
     }
-    let domain_name = shared_text(&raw_event, context.and_then(|c| c.domain_name.as_ref()));
-    default_host(&mut headers, domain_name.as_ref());
-
     let is_base64 = event.is_base64_encoded.unwrap_or(false);
     let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
 
-    let request_context = RequestContext::new(SOURCE, raw_event.clone())
-        .with_request_id(shared_text(
-            &raw_event,
-            context.and_then(|c| c.request_id.as_ref()),
-        ))
-        .with_source_ip(shared_text(
-            &raw_event,
-            http.and_then(|h| h.source_ip.as_ref()),
-        ))
-        .with_stage(shared_text(
-            &raw_event,
-            context.and_then(|c| c.stage.as_ref()),
-        ))
-        .with_domain_name(domain_name);
+    let request_context = RequestContext::new(SOURCE, raw_event)
+        .with_request_id_from_event(context.and_then(|c| c.request_id.as_ref()))
+        .with_source_ip_from_event(http.and_then(|h| h.source_ip.as_ref()))
+        .with_stage_from_event(context.and_then(|c| c.stage.as_ref()))
+        .with_domain_name_from_event(context.and_then(|c| c.domain_name.as_ref()));
+    default_host(&mut headers, request_context.domain_name());
     build_request(SOURCE, method, target, headers, body, request_context)
 }
 

@@ -6,7 +6,7 @@ use lambda_gateway_core::{
     event::{EventView, Pairs},
     request::{
         PathForm, append_headers, build_request, decode_body, default_host,
-        header_map_with_capacity, parse_method, query_capacity, request_target, shared_text,
+        header_map_with_capacity, parse_method, query_capacity, request_target,
     },
 };
 
@@ -61,27 +61,19 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     if let Some(pairs) = pairs {
         append_headers(&mut headers, SOURCE, field, &raw_event, pairs)?;
     }
-    let domain_name = shared_text(&raw_event, context.and_then(|c| c.domain_name.as_ref()));
-    default_host(&mut headers, domain_name.as_ref());
-
     let is_base64 = event.is_base64_encoded.unwrap_or(false);
     let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
 
     let source_ip = context
         .and_then(|c| c.identity.as_ref())
         .and_then(|i| i.source_ip.as_ref());
-    let request_context = RequestContext::new(SOURCE, raw_event.clone())
-        .with_request_id(shared_text(
-            &raw_event,
-            context.and_then(|c| c.request_id.as_ref()),
-        ))
-        .with_source_ip(shared_text(&raw_event, source_ip))
-        .with_stage(shared_text(
-            &raw_event,
-            context.and_then(|c| c.stage.as_ref()),
-        ))
-        .with_domain_name(domain_name)
+    let request_context = RequestContext::new(SOURCE, raw_event)
+        .with_request_id_from_event(context.and_then(|c| c.request_id.as_ref()))
+        .with_source_ip_from_event(source_ip)
+        .with_stage_from_event(context.and_then(|c| c.stage.as_ref()))
+        .with_domain_name_from_event(context.and_then(|c| c.domain_name.as_ref()))
         .with_multi_value(event.multi_value_headers.is_some());
+    default_host(&mut headers, request_context.domain_name());
     build_request(SOURCE, method, target, headers, body, request_context)
 }
 

@@ -4,6 +4,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::event::RawStr;
+
 /// Which AWS front door sent an event, named by the event format it used.
 ///
 /// HTTP API payload 1.0 events share the REST format and are reported as
@@ -50,13 +52,6 @@ impl SharedStr {
         Ok(Self(bytes))
     }
 
-    /// Text from bytes that were a `&str` (no check needed).
-    #[inline]
-    pub(crate) fn from_str_bytes(bytes: Bytes) -> Self {
-        debug_assert!(std::str::from_utf8(&bytes).is_ok());
-        Self(bytes)
-    }
-
     /// The text.
     #[inline]
     pub fn as_str(&self) -> &str {
@@ -98,15 +93,39 @@ impl From<&'static str> for SharedStr {
 /// the event (`requestContext`), never from client-controlled headers, with one documented
 /// exception: on ALB, which has no request context, [`source_ip`](Self::source_ip) is the
 /// right-most `X-Forwarded-For` entry, the one the load balancer itself appended.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RequestContext {
     pub(crate) source: Source,
-    pub(crate) request_id: Option<SharedStr>,
-    pub(crate) source_ip: Option<SharedStr>,
-    pub(crate) stage: Option<SharedStr>,
-    pub(crate) domain_name: Option<SharedStr>,
+    pub(crate) request_id: Option<Text>,
+    pub(crate) source_ip: Option<Text>,
+    pub(crate) stage: Option<Text>,
+    pub(crate) domain_name: Option<Text>,
     pub(crate) multi_value: bool,
     pub(crate) raw_event: Bytes,
+}
+
+/// A context field's text: a range of the raw event (no copy, no reference count to keep), or
+/// text of its own.
+#[derive(Clone, Debug)]
+pub(crate) enum Text {
+    /// `raw_event[start..start + len]`, checked to be UTF-8 when set.
+    InEvent { start: u32, len: u32 },
+    /// Text that is not in the raw event as it is (it had JSON escapes, or came from elsewhere).
+    Own(SharedStr),
+}
+
+impl fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("source", &self.source)
+            .field("request_id", &self.request_id())
+            .field("source_ip", &self.source_ip())
+            .field("stage", &self.stage())
+            .field("domain_name", &self.domain_name())
+            .field("multi_value", &self.multi_value)
+            .field("raw_event", &format_args!("{} bytes", self.raw_event.len()))
+            .finish()
+    }
 }
 
 impl RequestContext {
@@ -124,31 +143,100 @@ impl RequestContext {
         }
     }
 
+    /// Text of the raw event as a field: a range of the event when `text` lies in it as it is
+    /// (a view string without JSON escapes, or part of one), a copy otherwise; `None` when
+    /// absent or not UTF-8.
+    #[inline]
+    fn event_text(&self, text: Option<&RawStr<'_>>) -> Option<Text> {
+        let text = text?;
+        let bytes = text.as_bytes();
+        let start = (bytes.as_ptr() as usize).wrapping_sub(self.raw_event.as_ptr() as usize);
+        let inside = text.is_borrowed()
+            && start <= self.raw_event.len()
+            && bytes.len() <= self.raw_event.len() - start;
+        match (u32::try_from(start), u32::try_from(bytes.len())) {
+            (Ok(start), Ok(len)) if inside => {
+                std::str::from_utf8(bytes).ok()?;
+                Some(Text::InEvent { start, len })
+            }
+            _ => SharedStr::from_utf8(Bytes::copy_from_slice(bytes))
+                .ok()
+                .map(Text::Own),
+        }
+    }
+
+    /// A field's text.
+    #[inline]
+    fn resolve<'s>(&'s self, text: &'s Option<Text>) -> Option<&'s str> {
+        match text.as_ref()? {
+            Text::InEvent { start, len } => {
+                let (start, len) = (*start as usize, *len as usize);
+                // in bounds and UTF-8: both checked when the field was set
+                let bytes = self.raw_event.get(start..start + len)?;
+                std::str::from_utf8(bytes).ok()
+            }
+            Text::Own(text) => Some(text.as_str()),
+        }
+    }
+
     /// Sets the request id.
     #[inline]
     pub fn with_request_id(mut self, request_id: Option<SharedStr>) -> Self {
-        self.request_id = request_id;
+        self.request_id = request_id.map(Text::Own);
+        self
+    }
+
+    /// Sets the request id from a string of the raw event (see
+    /// [`with_source_ip_from_event`](Self::with_source_ip_from_event)).
+    #[inline]
+    pub fn with_request_id_from_event(mut self, request_id: Option<&RawStr<'_>>) -> Self {
+        self.request_id = self.event_text(request_id);
         self
     }
 
     /// Sets the source IP.
     #[inline]
     pub fn with_source_ip(mut self, source_ip: Option<SharedStr>) -> Self {
-        self.source_ip = source_ip;
+        self.source_ip = source_ip.map(Text::Own);
+        self
+    }
+
+    /// Sets the source IP from a string of the raw event — a field of the event's view, or part
+    /// of one: kept as a range of the event when it lies there as it is (no copy, no reference
+    /// count), copied when it does not (JSON escapes); left unset when it is not UTF-8.
+    #[inline]
+    pub fn with_source_ip_from_event(mut self, source_ip: Option<&RawStr<'_>>) -> Self {
+        self.source_ip = self.event_text(source_ip);
         self
     }
 
     /// Sets the stage.
     #[inline]
     pub fn with_stage(mut self, stage: Option<SharedStr>) -> Self {
-        self.stage = stage;
+        self.stage = stage.map(Text::Own);
+        self
+    }
+
+    /// Sets the stage from a string of the raw event (see
+    /// [`with_source_ip_from_event`](Self::with_source_ip_from_event)).
+    #[inline]
+    pub fn with_stage_from_event(mut self, stage: Option<&RawStr<'_>>) -> Self {
+        self.stage = self.event_text(stage);
         self
     }
 
     /// Sets the domain name.
     #[inline]
     pub fn with_domain_name(mut self, domain_name: Option<SharedStr>) -> Self {
-        self.domain_name = domain_name;
+        self.domain_name = domain_name.map(Text::Own);
+        self
+    }
+
+    /// Sets the domain name from a string of the raw event (see
+    /// [`with_source_ip_from_event`](Self::with_source_ip_from_event)).
+    #[inline]
+    pub fn with_domain_name_from_event(mut self, domain_name: Option<&RawStr<'_>>) -> Self {
+        self.domain_name = self.event_text(domain_name);
         self
     }
 
@@ -164,7 +252,7 @@ impl RequestContext {
     #[inline]
     pub fn or_request_id(&mut self, request_id: impl FnOnce() -> Option<String>) {
         if self.request_id.is_none() {
-            self.request_id = request_id().map(SharedStr::from);
+            self.request_id = request_id().map(|id| Text::Own(SharedStr::from(id)));
         }
     }
 
@@ -178,25 +266,25 @@ impl RequestContext {
     /// the Lambda invocation's request id when running on Lambda.
     #[inline]
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_ref().map(SharedStr::as_str)
+        self.resolve(&self.request_id)
     }
 
     /// The client's IP address as the gateway saw it.
     #[inline]
     pub fn source_ip(&self) -> Option<&str> {
-        self.source_ip.as_ref().map(SharedStr::as_str)
+        self.resolve(&self.source_ip)
     }
 
     /// The API Gateway stage (`prod`, `$default`); `None` for ALB.
     #[inline]
     pub fn stage(&self) -> Option<&str> {
-        self.stage.as_ref().map(SharedStr::as_str)
+        self.resolve(&self.stage)
     }
 
     /// The domain name the client called (`requestContext.domainName`), when the event has one.
     #[inline]
     pub fn domain_name(&self) -> Option<&str> {
-        self.domain_name.as_ref().map(SharedStr::as_str)
+        self.resolve(&self.domain_name)
     }
 
     /// Whether the event came through a Lambda Function URL (a payload 2.0 event whose domain
@@ -204,9 +292,8 @@ impl RequestContext {
     pub fn is_function_url(&self) -> bool {
         self.source == Source::ApiGatewayHttp
             && self
-                .domain_name
-                .as_ref()
-                .is_some_and(|domain| domain.as_str().contains(".lambda-url."))
+                .domain_name()
+                .is_some_and(|domain| domain.contains(".lambda-url."))
     }
 
     /// Whether the event carried multi-value maps (`multiValueHeaders`); an ALB response is
@@ -227,6 +314,37 @@ impl RequestContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_from_the_event_are_ranges_of_it_and_others_are_copied() {
+        let event = Bytes::from_static(br#"{"requestId":"abc","stage":"caf\u00e9","ip":"\xff"}"#);
+        let at = |needle: &str| {
+            let start = event
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+                .unwrap();
+            RawStr(std::borrow::Cow::Borrowed(
+                &event[start..start + needle.len()],
+            ))
+        };
+        let escaped = RawStr(std::borrow::Cow::Owned("caf\u{e9}".as_bytes().to_vec()));
+        let context = RequestContext::new(Source::ApiGatewayRest, event.clone())
+            .with_request_id_from_event(Some(&at("abc")))
+            .with_stage_from_event(Some(&escaped))
+            .with_source_ip_from_event(Some(&RawStr(std::borrow::Cow::Borrowed(b"\xff"))))
+            .with_domain_name_from_event(Some(&RawStr(std::borrow::Cow::Borrowed(b"elsewhere"))));
+        assert!(matches!(context.request_id, Some(Text::InEvent { .. })));
+        assert_eq!(context.request_id(), Some("abc"));
+        assert!(matches!(context.stage, Some(Text::Own(_))));
+        assert_eq!(context.stage(), Some("caf\u{e9}"));
+        // not UTF-8: left unset
+        assert_eq!(context.source_ip(), None);
+        // borrowed from another buffer: copied
+        assert!(matches!(context.domain_name, Some(Text::Own(_))));
+        assert_eq!(context.domain_name(), Some("elsewhere"));
+        let shown = format!("{context:?}");
+        assert!(shown.contains(r#"request_id: Some("abc")"#), "{shown}");
+    }
 
     #[test]
     fn function_url_is_recognized_by_its_domain() {

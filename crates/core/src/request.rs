@@ -78,16 +78,6 @@ pub fn request_target(
     Bytes::from(target.into_boxed_slice())
 }
 
-/// Text lying in the event (a `&str` taken from a header value that shares the event's buffer)
-/// as a zero-copy [`SharedStr`]; copied when it lies elsewhere.
-#[inline]
-pub fn share_text(event: &Bytes, text: &str) -> SharedStr {
-    match offset_in(event, text.as_bytes()) {
-        Some(start) => SharedStr::from_str_bytes(event.slice(start..start + text.len())),
-        None => SharedStr::from(text.to_owned()),
-    }
-}
-
 /// The length of a URI made of `path` and a query of `query_len` bytes (`?` included) when
 /// nothing needs escaping, a `/` added when the path lacks one: the URI buffer's capacity, so
 /// that it converts to `Bytes` without reallocating.
@@ -349,11 +339,11 @@ pub fn build_request(
 
 /// Adds a `host` header from the gateway's domain name when the client sent none.
 #[inline]
-pub fn default_host(headers: &mut HeaderMap, domain_name: Option<&SharedStr>) {
+pub fn default_host(headers: &mut HeaderMap, domain_name: Option<&str>) {
     if headers.contains_key(http::header::HOST) {
         return;
     }
-    if let Some(value) = domain_name.and_then(|d| HeaderValue::from_str(d.as_str()).ok()) {
+    if let Some(value) = domain_name.and_then(|d| HeaderValue::from_str(d).ok()) {
         // A map already holding `http`'s maximum of headers gets no `host`, rather than a panic.
         let _ = headers.try_insert(http::header::HOST, value);
     }
@@ -436,18 +426,6 @@ mod tests {
     }
 
     #[test]
-    fn text_from_a_header_value_shares_the_event() {
-        let event = Bytes::from_static(b"x-forwarded-for: 1.2.3.4");
-        let inside = std::str::from_utf8(&event[17..]).unwrap();
-        let shared = share_text(&event, inside);
-        assert_eq!(shared.as_str(), "1.2.3.4");
-        assert!(offset_in(&event, shared.as_str().as_bytes()).is_some());
-        let copied = share_text(&event, "5.6.7.8");
-        assert_eq!(copied.as_str(), "5.6.7.8");
-        assert!(offset_in(&event, copied.as_str().as_bytes()).is_none());
-    }
-
-    #[test]
     fn lowercase_and_invalid_methods() {
         assert_eq!(
             parse_method(Source::Alb, "httpMethod", Some(&raw("PATCH"))).unwrap(),
@@ -486,7 +464,7 @@ mod tests {
         let error = outcome.unwrap_err();
         assert!(error.is_client_fault(), "{error}");
         assert!(error.to_string().contains("too many headers"), "{error}");
-        default_host(&mut headers, Some(&SharedStr::from("example.com")));
+        default_host(&mut headers, Some("example.com"));
         assert!(!headers.contains_key(http::header::HOST));
     }
 
