@@ -7,8 +7,8 @@ use lambda_gateway_core::{
     encoding::push_raw_query,
     event::{EventView, Pairs, RawStr},
     request::{
-        PathForm, append_headers, build_request, decode_body, header_map_with_capacity,
-        parse_method, query_capacity, request_target,
+        Form, append_headers, build_request, decode_body, header_map_with_capacity, parse_method,
+        query_capacity, request_target,
     },
 };
 
@@ -46,8 +46,8 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     let target = request_target(
         &raw_event,
         path,
-        PathForm::Raw,
-        query_capacity(query),
+        Form::Raw,
+        query_capacity(query, Form::Raw),
         |target| {
             for (i, (key, value)) in query.iter().flat_map(|q| q.iter()).enumerate() {
                 if i > 0 {

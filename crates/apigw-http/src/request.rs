@@ -2,11 +2,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, header::COOKIE};
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
-    encoding::{push_query_component, push_raw_query},
+    encoding::{push_query_component, push_raw_query, raw_query_len},
     event::{EventView, Pairs},
     request::{
-        PathForm, append_headers, build_request, decode_body, default_host,
-        header_map_with_capacity, parse_method, query_capacity, request_target,
+        Form, append_headers, build_request, decode_body, default_host, header_map_with_capacity,
+        parse_method, query_capacity, request_target,
     },
 };
 
@@ -54,15 +54,15 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .as_ref()
         .filter(|params| event.raw_query_string.is_none() && !params.is_empty());
     let query_len = match (raw_query, params) {
-        (Some(query), _) => 1 + query.len(),
-        (None, params) => query_capacity(params),
+        (Some(query), _) => 1 + raw_query_len(query),
+        (None, params) => query_capacity(params, Form::Decoded),
     };
-    let target = request_target(&raw_event, path, PathForm::Raw, query_len, |target| match (
-        raw_query, params,
-    ) {
-        (Some(query), _) => push_raw_query(target, query),
-        (None, Some(params)) => push_params(target, params),
-        (None, None) => {}
+    let target = request_target(&raw_event, path, Form::Raw, query_len, |target| {
+        match (raw_query, params) {
+            (Some(query), _) => push_raw_query(target, query),
+            (None, Some(params)) => push_params(target, params),
+            (None, None) => {}
+        }
     });
 
     let pairs = event.headers.as_ref();

@@ -5,8 +5,8 @@ use lambda_gateway_core::{
     encoding::push_query_component,
     event::{EventView, Pairs},
     request::{
-        PathForm, append_headers, build_request, decode_body, default_host,
-        header_map_with_capacity, parse_method, query_capacity, request_target,
+        Form, append_headers, build_request, decode_body, default_host, header_map_with_capacity,
+        parse_method, query_capacity, request_target,
     },
 };
 
@@ -44,8 +44,8 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     let target = request_target(
         &raw_event,
         path,
-        PathForm::Decoded,
-        query_capacity(query),
+        Form::Decoded,
+        query_capacity(query, Form::Decoded),
         |target| {
             if let Some(query) = query {
                 push_query(target, query);

@@ -89,26 +89,42 @@ fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], allowed: &[bool; 256], keep_per
     out.extend_from_slice(&bytes[start..]);
 }
 
-/// Whether `bytes` would be written unchanged by [`push_escaped`] with the same rules.
+/// The length of `bytes` once written by [`push_escaped`] with the same rules: every escaped
+/// byte takes three.
 #[inline]
-fn stands_as_is(bytes: &[u8], allowed: &[bool; 256], keep_percent: bool) -> bool {
-    bytes
+fn escaped_len(bytes: &[u8], allowed: &[bool; 256], keep_percent: bool) -> usize {
+    let escaped = bytes
         .iter()
         .enumerate()
-        .all(|(i, &b)| allowed[b as usize] || (keep_percent && b == b'%' && is_escape(bytes, i)))
+        .filter(|&(i, &b)| {
+            !(allowed[b as usize] || (keep_percent && b == b'%' && is_escape(bytes, i)))
+        })
+        .count();
+    bytes.len() + 2 * escaped
 }
 
-/// Whether a *raw* path is written by [`push_raw_path`] exactly as it is (nothing to escape).
+/// The length [`push_raw_path`] writes for `path` (its own length when nothing needs escaping).
 #[inline]
-pub fn raw_path_stands_as_is(path: &[u8]) -> bool {
-    stands_as_is(path, &PATH, true)
+pub fn raw_path_len(path: &[u8]) -> usize {
+    escaped_len(path, &PATH, true)
 }
 
-/// Whether a *decoded* path is written by [`push_decoded_path`] exactly as it is (nothing to
-/// escape, no `%`).
+/// The length [`push_decoded_path`] writes for `path`.
 #[inline]
-pub fn decoded_path_stands_as_is(path: &[u8]) -> bool {
-    stands_as_is(path, &PATH, false)
+pub fn decoded_path_len(path: &[u8]) -> usize {
+    escaped_len(path, &PATH, false)
+}
+
+/// The length [`push_raw_query`] writes for `query`.
+#[inline]
+pub fn raw_query_len(query: &[u8]) -> usize {
+    escaped_len(query, &QUERY, true)
+}
+
+/// The length [`push_query_component`] writes for `component`.
+#[inline]
+pub fn query_component_len(component: &[u8]) -> usize {
+    escaped_len(component, &UNRESERVED, false)
 }
 
 /// Appends a *decoded* path (REST `path`) to `out`, escaping `%` and everything that cannot

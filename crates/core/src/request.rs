@@ -6,8 +6,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header::Ent
 use crate::{
     Body, Error, RequestContext, SharedStr, Source,
     encoding::{
-        decode_base64, decoded_path_stands_as_is, push_decoded_path, push_raw_path,
-        raw_path_stands_as_is,
+        decode_base64, decoded_path_len, push_decoded_path, push_raw_path, query_component_len,
+        raw_path_len, raw_query_len,
     },
     event::{Pairs, RawStr},
 };
@@ -29,70 +29,76 @@ pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
     }
 }
 
-/// How a source's path field is written into the request target.
+/// How a source sends a path or query: as the client wrote it, or decoded by the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathForm {
-    /// As sent by the client, percent escapes kept (payload 2.0 `rawPath`, ALB `path`): see
-    /// [`push_raw_path`].
+pub enum Form {
+    /// As sent by the client, percent escapes kept (payload 2.0 `rawPath` and
+    /// `rawQueryString`, ALB `path` and parameters): only what cannot stand in a URI is
+    /// escaped (see [`push_raw_path`], [`push_raw_query`](crate::encoding::push_raw_query)).
     Raw,
-    /// Already percent-decoded by the gateway (REST `path`): see [`push_decoded_path`].
+    /// Already percent-decoded by the gateway (REST `path` and parameters, payload 2.0
+    /// `queryStringParameters`): written escaped again (see [`push_decoded_path`],
+    /// [`push_query_component`](crate::encoding::push_query_component)).
     Decoded,
 }
 
 /// The request target (`path?query`) for `Uri`: a zero-copy slice of the event when the path
 /// stands in a URI as it is (it starts with `/`, nothing needs escaping, no JSON escape was
-/// resolved) and there is no query — most health checks and plain `GET`s; otherwise a buffer of
-/// the exact size, the path written by its form's rule and, when `query_len` (the query's length
-/// with its `?`, 0 for none) is not 0, a `?` and what `push_query` writes.
+/// resolved) and there is no query — most health checks and plain `GET`s; otherwise a buffer
+/// written once at its exact size (escapes are counted first, so it never grows), the path by
+/// its form's rule and, when `query_len` (the query's exact length with its `?`, as
+/// [`query_capacity`] or the `*_len` helpers of [`crate::encoding`] count it; 0 for none) is
+/// not 0, a `?` and what `push_query` writes.
 pub fn request_target(
     event: &Bytes,
     path: &RawStr<'_>,
-    form: PathForm,
+    form: Form,
     query_len: usize,
     push_query: impl FnOnce(&mut Vec<u8>),
 ) -> Bytes {
     let bytes = path.as_bytes();
-    let as_is = match form {
-        PathForm::Raw => raw_path_stands_as_is(bytes),
-        PathForm::Decoded => decoded_path_stands_as_is(bytes),
+    let path_len = match form {
+        Form::Raw => raw_path_len(bytes),
+        Form::Decoded => decoded_path_len(bytes),
     };
-    if query_len == 0 && bytes.starts_with(b"/") && as_is && path.is_borrowed() {
+    let slash = !bytes.starts_with(b"/");
+    if query_len == 0 && !slash && path_len == bytes.len() && path.is_borrowed() {
         if let Some(start) = offset_in(event, bytes) {
             return event.slice(start..start + bytes.len());
         }
     }
-    let mut target = Vec::with_capacity(uri_capacity(bytes, query_len));
-    if !bytes.starts_with(b"/") {
+    let mut target = Vec::with_capacity(usize::from(slash) + path_len + query_len);
+    if slash {
         target.push(b'/');
     }
     match form {
-        PathForm::Raw => push_raw_path(&mut target, bytes),
-        PathForm::Decoded => push_decoded_path(&mut target, bytes),
+        Form::Raw => push_raw_path(&mut target, bytes),
+        Form::Decoded => push_decoded_path(&mut target, bytes),
     }
     if query_len > 0 {
         target.push(b'?');
         push_query(&mut target);
     }
-    // `Bytes::from(Vec)` allocates a shared header unless the vector is exactly full; shrinking
-    // it in place is cheaper than that allocation.
+    debug_assert_eq!(
+        target.len(),
+        usize::from(slash) + path_len + query_len,
+        "the request target's length was miscounted"
+    );
+    // `Bytes::from(Vec)` allocates a shared header unless the vector is exactly full; with the
+    // exact length counted above, this conversion does not reallocate.
     Bytes::from(target.into_boxed_slice())
 }
 
-/// The length of a URI made of `path` and a query of `query_len` bytes (`?` included) when
-/// nothing needs escaping, a `/` added when the path lacks one: the URI buffer's capacity, so
-/// that it converts to `Bytes` without reallocating.
+/// The exact length of `?k=v&k=v` written from query pairs in `form`; 0 for no pairs.
 #[inline]
-pub fn uri_capacity(path: &[u8], query_len: usize) -> usize {
-    path.len() + usize::from(!path.starts_with(b"/")) + query_len
-}
-
-/// The length of `?k=v&k=v` written from query pairs when nothing needs escaping; 0 for no
-/// pairs.
-#[inline]
-pub fn query_capacity(query: Option<&Pairs<'_>>) -> usize {
+pub fn query_capacity(query: Option<&Pairs<'_>>, form: Form) -> usize {
+    let len = match form {
+        Form::Raw => raw_query_len,
+        Form::Decoded => query_component_len,
+    };
     query.filter(|q| !q.is_empty()).map_or(0, |q| {
         q.iter()
-            .map(|(k, v)| k.as_bytes().len() + v.as_bytes().len() + 2)
+            .map(|(k, v)| len(k.as_bytes()) + len(v.as_bytes()) + 2)
             .sum()
     })
 }
@@ -358,7 +364,7 @@ mod tests {
     }
 
     /// The target for `path` found in `event`, and whether it shares the event's buffer.
-    fn target(event: &'static str, path: &str, form: PathForm, query: &str) -> (String, bool) {
+    fn target(event: &'static str, path: &str, form: Form, query: &str) -> (String, bool) {
         let event = Bytes::from_static(event.as_bytes());
         let at = event
             .windows(path.len())
@@ -377,36 +383,36 @@ mod tests {
     fn a_path_that_stands_as_is_is_shared_with_the_event() {
         let event = r#"{"path":"/a/b%2Fc","other":"/caf\u00e9 x?y#","plain":"/100%","rel":"a/b"}"#;
         assert_eq!(
-            target(event, "/a/b%2Fc", PathForm::Raw, ""),
+            target(event, "/a/b%2Fc", Form::Raw, ""),
             ("/a/b%2Fc".to_owned(), true)
         );
         // a decoded path keeps no `%`: it is escaped, so the target is written anew
         assert_eq!(
-            target(event, "/a/b%2Fc", PathForm::Decoded, ""),
+            target(event, "/a/b%2Fc", Form::Decoded, ""),
             ("/a/b%252Fc".to_owned(), false)
         );
         // a query is appended to a new buffer
         assert_eq!(
-            target(event, "/a/b%2Fc", PathForm::Raw, "q=1"),
+            target(event, "/a/b%2Fc", Form::Raw, "q=1"),
             ("/a/b%2Fc?q=1".to_owned(), false)
         );
         // escaping needed (`\`, space, `?`, `#`), a lone `%`, or no leading `/`
         assert_eq!(
-            target(event, "/caf\\u00e9 x?y#", PathForm::Raw, ""),
+            target(event, "/caf\\u00e9 x?y#", Form::Raw, ""),
             ("/caf%5Cu00e9%20x%3Fy%23".to_owned(), false)
         );
         assert_eq!(
-            target(event, "/100%", PathForm::Raw, ""),
+            target(event, "/100%", Form::Raw, ""),
             ("/100%25".to_owned(), false)
         );
         assert_eq!(
-            target(event, "a/b", PathForm::Raw, ""),
+            target(event, "a/b", Form::Raw, ""),
             ("/a/b".to_owned(), false)
         );
     }
 
     #[test]
-    fn stands_as_is_agrees_with_the_writers() {
+    fn escaped_lengths_agree_with_the_writers() {
         let samples = [
             "/", "/a b", "/%2F", "/%2", "/%zz", "/?", "/#", "/\u{e9}", "/a;b=c,d", "/~user", "",
         ];
@@ -414,14 +420,16 @@ mod tests {
             let bytes = sample.as_bytes();
             let mut raw = Vec::new();
             push_raw_path(&mut raw, bytes);
-            assert_eq!(raw_path_stands_as_is(bytes), raw == bytes, "{sample:?}");
+            assert_eq!(raw_path_len(bytes), raw.len(), "{sample:?}");
             let mut decoded = Vec::new();
             push_decoded_path(&mut decoded, bytes);
-            assert_eq!(
-                decoded_path_stands_as_is(bytes),
-                decoded == bytes,
-                "{sample:?}"
-            );
+            assert_eq!(decoded_path_len(bytes), decoded.len(), "{sample:?}");
+            let mut query = Vec::new();
+            crate::encoding::push_raw_query(&mut query, bytes);
+            assert_eq!(raw_query_len(bytes), query.len(), "{sample:?}");
+            let mut component = Vec::new();
+            crate::encoding::push_query_component(&mut component, bytes);
+            assert_eq!(query_component_len(bytes), component.len(), "{sample:?}");
         }
     }
 
