@@ -190,20 +190,6 @@ pub fn encode_base64(bytes: &[u8]) -> String {
     base64_simd::STANDARD.encode_to_string(bytes)
 }
 
-/// Every value of a header as text, with `separator` between them, for writing as one JSON
-/// string (see [`crate::json::JsonWriter::joined_string_field`]).
-pub fn joined_values<'a>(
-    values: http::header::GetAll<'a, http::HeaderValue>,
-    separator: &'static str,
-) -> impl Iterator<Item = Cow<'a, str>> {
-    values.into_iter().enumerate().flat_map(move |(i, value)| {
-        [
-            Cow::Borrowed(if i == 0 { "" } else { separator }),
-            header_value_text(value),
-        ]
-    })
-}
-
 /// A header value as text: UTF-8 when its bytes are valid UTF-8, otherwise each byte read as
 /// ISO-8859-1 (how HTTP historically defines `obs-text`), so nothing is dropped or replaced.
 #[inline]

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
 use crate::{
-    Body, Error, RequestContext, SharedStr, Source,
+    Body, Error, RequestContext, Source,
     encoding::{
         decode_base64, decoded_path_len, push_decoded_path, push_raw_path, query_component_len,
         raw_path_len, raw_query_len,
@@ -103,18 +103,12 @@ pub fn query_capacity(query: Option<&Pairs<'_>>, form: Form) -> usize {
     })
 }
 
-/// A view field as text sharing the event's buffer; `None` when absent or not UTF-8.
-#[inline]
-pub fn shared_text(event: &Bytes, field: Option<&RawStr<'_>>) -> Option<SharedStr> {
-    SharedStr::from_utf8(share(event, field?)).ok()
-}
-
 /// The most header slots a request's map reserves up front; more are added as headers arrive.
 /// (`HeaderMap::with_capacity` panics past `http`'s limit of 32 768 entries, and an event can name
 /// any number of headers.)
 const MAX_PREALLOCATED_HEADERS: usize = 1024;
 
-/// An empty header map with room for `count` headers, or for [`MAX_PREALLOCATED_HEADERS`] when
+/// An empty header map with room for `count` headers, or for 1 024 (`MAX_PREALLOCATED_HEADERS`) when
 /// `count` is larger (never a panic, whatever the event holds).
 #[inline]
 pub fn header_map_with_capacity(count: usize) -> HeaderMap {
@@ -125,7 +119,7 @@ pub fn header_map_with_capacity(count: usize) -> HeaderMap {
 const EXCERPT_CHARS: usize = 64;
 
 /// Untrusted bytes quoted for an error message (`"GE T"`): read as lossy UTF-8, escaped like a
-/// Rust string and, past [`EXCERPT_CHARS`] characters, cut with the full size noted — so an
+/// Rust string and, past 64 characters (`EXCERPT_CHARS`), cut with the full size noted — so an
 /// error (or the 400 answer quoting it) never carries megabytes of the event.
 pub fn excerpt(bytes: &[u8]) -> String {
     // Enough bytes for EXCERPT_CHARS characters of up to 4 bytes each.
