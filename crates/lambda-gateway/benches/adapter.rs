@@ -13,7 +13,8 @@
 //! means (the ratios are medians of per-round ratios: contenders are timed round-robin, so a
 //! shared machine's drifts in speed hit all of them alike). Everything runs on the system allocator, as a deployed function does; peak memory is
 //! measured by the `memory` benchmark, whose counting allocator would distort timings. Each timing is the median of several samples of
-//! adaptively sized batches, after a warm-up; set `BENCH_QUICK=1` for a fast smoke run.
+//! adaptively sized batches, after a warm-up; set `BENCH_QUICK=1` for a fast smoke run, and
+//! `BENCH_EVENTS_DIR=<dir>` to time every `*.json` event of a directory instead of `testdata/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -205,6 +206,23 @@ fn geomean(values: &[f64]) -> f64 {
 }
 
 fn events(filter: Option<&str>) -> Vec<(String, Vec<u8>)> {
+    // BENCH_EVENTS_DIR: every `*.json` of a directory instead (your own events, for example the
+    // ones the local server captures with LAMBDA_GATEWAY_CAPTURE)
+    if let Some(dir) = std::env::var_os("BENCH_EVENTS_DIR") {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("BENCH_EVENTS_DIR {}: {e}", Path::new(&dir).display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        return files
+            .into_iter()
+            .map(|file| {
+                let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&file).unwrap())
+            })
+            .collect();
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let mut events = Vec::new();
     for source in ["apigw_rest", "apigw_http", "alb"] {
