@@ -202,7 +202,13 @@ where
                     Ok(Err(step)) => return Poll::Ready(step),
                     Err(panic) => return Poll::Ready(Step::Called(Err(panic))),
                 };
-                stage.set(Stage::Calling { future });
+                // dropping the service's clone runs the service's code too
+                let set = panic::catch_unwind(AssertUnwindSafe(|| {
+                    stage.set(Stage::Calling { future });
+                }));
+                if let Err(panic) = set {
+                    return Poll::Ready(Step::Called(Err(panic)));
+                }
             }
             StageProj::Calling { future } => {
                 let (parts, body) = match ready!(guarded(|| future.poll(cx))) {
@@ -452,10 +458,27 @@ mod tests {
         Call,
         Future,
         Body,
+        /// Dropping the invocation's clone of the service.
+        Drop,
     }
 
-    #[derive(Clone)]
-    struct Panicking(PanicIn);
+    /// The gateway's own copy never panics; the clone an invocation makes does.
+    struct Panicking(PanicIn, bool);
+
+    impl Clone for Panicking {
+        fn clone(&self) -> Self {
+            Self(self.0, true)
+        }
+    }
+
+    impl Drop for Panicking {
+        fn drop(&mut self) {
+            assert!(
+                !(self.1 && matches!(self.0, PanicIn::Drop)),
+                "drop panicked"
+            );
+        }
+    }
 
     struct PanickingBody;
 
@@ -500,9 +523,10 @@ mod tests {
             PanicIn::Call,
             PanicIn::Future,
             PanicIn::Body,
+            PanicIn::Drop,
         ]
         .into_iter()
-        .map(|panic_in| run(Gateway::new(Panicking(panic_in)).invoke(ALB_EVENT)).0)
+        .map(|panic_in| run(Gateway::new(Panicking(panic_in, false)).invoke(ALB_EVENT)).0)
         .collect();
         panic::set_hook(previous);
         for answer in answers {
