@@ -177,6 +177,10 @@ pub fn append_header(
 }
 
 /// Appends every pair of a view map, in order.
+// Inlined into each source: without link-time optimization this keeps the header loop and
+// `http`'s map insertion in one unit (measured 3% faster there, worst ALB event 4.1x -> 3.9x the
+// floor; neutral with LTO), for about 20 KB of code.
+#[inline]
 pub fn append_headers(
     headers: &mut HeaderMap,
     source: Source,
