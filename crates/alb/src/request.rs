@@ -4,11 +4,10 @@ use bytes::Bytes;
 use http::{HeaderName, Request};
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
-    encoding::push_raw_query,
     event::{EventView, Pairs, RawStr},
     request::{
         Form, append_headers, build_request, decode_body, header_map_with_capacity, parse_method,
-        query_capacity, request_target,
+        push_query, query_capacity, request_target,
     },
 };
 
@@ -49,13 +48,8 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         Form::Raw,
         query_capacity(query, Form::Raw),
         |target| {
-            for (i, (key, value)) in query.iter().flat_map(|q| q.iter()).enumerate() {
-                if i > 0 {
-                    target.push(b'&');
-                }
-                push_raw_query(target, key.as_bytes());
-                target.push(b'=');
-                push_raw_query(target, value.as_bytes());
+            if let Some(query) = query {
+                push_query(target, query, Form::Raw);
             }
         },
     );

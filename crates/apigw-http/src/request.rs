@@ -2,11 +2,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, header::COOKIE};
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
-    encoding::{push_query_component, push_raw_query, raw_query_len},
+    encoding::{push_raw_query, raw_query_len},
     event::{EventView, Pairs},
     request::{
         Form, append_headers, build_request, decode_body, default_host, header_map_with_capacity,
-        parse_method, query_capacity, request_target,
+        parse_method, push_query, query_capacity, request_target,
     },
 };
 
@@ -60,7 +60,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
     let target = request_target(&raw_event, path, Form::Raw, query_len, |target| {
         match (raw_query, params) {
             (Some(query), _) => push_raw_query(target, query),
-            (None, Some(params)) => push_params(target, params),
+            (None, Some(params)) => push_query(target, params, Form::Decoded),
             (None, None) => {}
         }
     });
@@ -103,18 +103,6 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .with_domain_name_from_event(context.and_then(|c| c.domain_name.as_ref()));
     default_host(&mut headers, request_context.domain_name());
     build_request(SOURCE, method, target, headers, body, request_context)
-}
-
-/// `k=v&k=v...` from the (decoded) `queryStringParameters`.
-fn push_params(uri: &mut Vec<u8>, params: &Pairs<'_>) {
-    for (i, (key, value)) in params.iter().enumerate() {
-        if i > 0 {
-            uri.push(b'&');
-        }
-        push_query_component(uri, key.as_bytes());
-        uri.push(b'=');
-        push_query_component(uri, value.as_bytes());
-    }
 }
 
 /// Parses the full typed `aws_lambda_events` event from the context's raw event.

@@ -2,11 +2,10 @@ use bytes::Bytes;
 use http::Request;
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
-    encoding::push_query_component,
     event::{EventView, Pairs},
     request::{
         Form, append_headers, build_request, decode_body, default_host, header_map_with_capacity,
-        parse_method, query_capacity, request_target,
+        parse_method, push_query, query_capacity, request_target,
     },
 };
 
@@ -48,7 +47,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         query_capacity(query, Form::Decoded),
         |target| {
             if let Some(query) = query {
-                push_query(target, query);
+                push_query(target, query, Form::Decoded);
             }
         },
     );
@@ -75,18 +74,6 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .with_multi_value(event.multi_value_headers.is_some());
     default_host(&mut headers, request_context.domain_name());
     build_request(SOURCE, method, target, headers, body, request_context)
-}
-
-/// `k=v&k=v...` from decoded pairs.
-fn push_query(uri: &mut Vec<u8>, query: &Pairs<'_>) {
-    for (i, (key, value)) in query.iter().enumerate() {
-        if i > 0 {
-            uri.push(b'&');
-        }
-        push_query_component(uri, key.as_bytes());
-        uri.push(b'=');
-        push_query_component(uri, value.as_bytes());
-    }
 }
 
 /// Parses the full typed `aws_lambda_events` event from the context's raw event.

@@ -6,8 +6,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 use crate::{
     Body, Error, RequestContext, Source,
     encoding::{
-        decode_base64, decoded_path_len, push_decoded_path, push_raw_path, query_component_len,
-        raw_path_len, raw_query_len,
+        decode_base64, decoded_path_len, push_decoded_path, push_query_component, push_raw_path,
+        push_raw_query, query_component_len, raw_path_len, raw_query_len,
     },
     event::{Pairs, RawStr},
 };
@@ -101,6 +101,24 @@ pub fn query_capacity(query: Option<&Pairs<'_>>, form: Form) -> usize {
             .map(|(k, v)| len(k.as_bytes()) + len(v.as_bytes()) + 2)
             .sum()
     })
+}
+
+/// Writes `k=v&k=v` from query pairs in `form` (the `?` is the caller's): exactly
+/// [`query_capacity`] bytes, less the `?`.
+#[inline]
+pub fn push_query(target: &mut Vec<u8>, query: &Pairs<'_>, form: Form) {
+    let push = match form {
+        Form::Raw => push_raw_query,
+        Form::Decoded => push_query_component,
+    };
+    for (i, (key, value)) in query.iter().enumerate() {
+        if i > 0 {
+            target.push(b'&');
+        }
+        push(target, key.as_bytes());
+        target.push(b'=');
+        push(target, value.as_bytes());
+    }
 }
 
 /// The most header slots a request's map reserves up front; more are added as headers arrive.
