@@ -11,7 +11,7 @@ use tower::Service;
 
 use crate::{
     base_path, detect,
-    invocation::{Invocation, Outcome, POLLED_AFTER_DONE},
+    invocation::{Failure, Invocation, POLLED_AFTER_DONE},
 };
 
 /// Serves a tower HTTP service from Lambda events.
@@ -326,19 +326,18 @@ impl<S> Gateway<S> {
 
     /// The answer to a failed service call: the service's error, its body's, or a panic.
     #[cold]
-    pub(crate) fn finish(&self, route: Route, outcome: Outcome) -> Result<Vec<u8>, Error> {
+    pub(crate) fn finish(&self, route: Route, failure: Failure) -> Result<Vec<u8>, Error> {
         let Some(source) = route.source else {
             // a call is made only after the source is known
             return Err(Error::Service(POLLED_AFTER_DONE.into()));
         };
         let options = self.options(route.multi_value);
-        let json = match outcome {
-            Ok(Ok((parts, body))) => encode(source, &parts, &body, options)?,
-            Ok(Err((what, error))) => {
+        let json = match failure {
+            Failure::Error(what, error) => {
                 tracing::error!(%error, "{what}");
                 self.service_failure(source, error, options)?
             }
-            Err(panic) => {
+            Failure::Panic(panic) => {
                 let message = panic_message(&*panic);
                 tracing::error!(panic = message, "the service panicked");
                 self.service_failure(

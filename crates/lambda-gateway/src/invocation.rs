@@ -20,9 +20,14 @@ use crate::{
     gateway::{Route, panic_message},
 };
 
-/// What calling the service came to: the response parts and collected body, or the service's
-/// error or its body's with what failed; or the payload of a panic in the service's code.
-pub(crate) type Outcome = Result<Result<(Parts, Bytes), (&'static str, BoxError)>, Panic>;
+/// How a service call failed: the service's error or its body's, with what failed; or the
+/// payload of a panic in the service's code.
+pub(crate) enum Failure {
+    /// An `Err` from the service or its body.
+    Error(&'static str, BoxError),
+    /// A panic.
+    Panic(Panic),
+}
 
 /// A panic's payload.
 pub(crate) type Panic = Box<dyn Any + Send>;
@@ -107,7 +112,7 @@ enum Step {
     /// The event gave no request (the error to answer with).
     Refused(Error),
     /// The service failed or panicked.
-    Called(Outcome),
+    Failed(Failure),
     /// The response event, encoded straight from the stage's parts and body (nothing moved).
     Answered(Result<Vec<u8>, Error>),
 }
@@ -144,17 +149,13 @@ where
         let route = *this.route;
         Poll::Ready(match step {
             Step::Refused(error) => this.gateway.refuse(error, route),
-            Step::Called(outcome) => this.gateway.finish(route, outcome),
+            Step::Failed(failure) => this.gateway.finish(route, failure),
             Step::Answered(answer) => answer,
         })
     }
 }
 
 /// Runs the stages as far as they go.
-#[allow(
-    clippy::result_large_err,
-    reason = "the guarded closure's `Err` is the step itself, returned at once; boxing it would allocate"
-)]
 fn run_stages<S, B>(
     mut stage: Pin<&mut Stage<S, S::Future, B>>,
     cx: &mut Context<'_>,
@@ -175,8 +176,8 @@ where
             StageProj::Ready { service, event } => {
                 let mut not_ready = match ready!(guarded(|| service.poll_ready(cx))) {
                     Ok(Ok(())) => None,
-                    Ok(Err(error)) => Some(Ok(Err((SERVICE_FAILED, error.into())))),
-                    Err(panic) => Some(Err(panic)),
+                    Ok(Err(error)) => Some(Failure::Error(SERVICE_FAILED, error.into())),
+                    Err(panic) => Some(Failure::Panic(panic)),
                 };
                 // The event is converted even when the service failed: a faulty event is
                 // refused as it would be with a working service, and a good one tells the
@@ -189,8 +190,8 @@ where
                     let request = gateway
                         .prepare(event, lambda_request_id, route)
                         .map_err(Step::Refused)?;
-                    if let Some(outcome) = not_ready.take() {
-                        return Err(Step::Called(outcome));
+                    if let Some(failure) = not_ready.take() {
+                        return Err(Step::Failed(failure));
                     }
                     if service_time.is_some() {
                         *started = Some(Instant::now());
@@ -200,14 +201,14 @@ where
                 let future = match called {
                     Ok(Ok(future)) => future,
                     Ok(Err(step)) => return Poll::Ready(step),
-                    Err(panic) => return Poll::Ready(Step::Called(Err(panic))),
+                    Err(panic) => return Poll::Ready(Step::Failed(Failure::Panic(panic))),
                 };
                 // dropping the service's clone runs the service's code too
                 let set = panic::catch_unwind(AssertUnwindSafe(|| {
                     stage.set(Stage::Calling { future });
                 }));
                 if let Err(panic) = set {
-                    return Poll::Ready(Step::Called(Err(panic)));
+                    return Poll::Ready(Step::Failed(Failure::Panic(panic)));
                 }
             }
             StageProj::Calling { future } => {
@@ -215,11 +216,14 @@ where
                     Ok(Ok(response)) => response.into_parts(),
                     Ok(Err(error)) => {
                         record(*started, service_time);
-                        return Poll::Ready(Step::Called(Ok(Err((SERVICE_FAILED, error.into())))));
+                        return Poll::Ready(Step::Failed(Failure::Error(
+                            SERVICE_FAILED,
+                            error.into(),
+                        )));
                     }
                     Err(panic) => {
                         record(*started, service_time);
-                        return Poll::Ready(Step::Called(Err(panic)));
+                        return Poll::Ready(Step::Failed(Failure::Panic(panic)));
                     }
                 };
                 // dropping the finished future runs the service's code too
@@ -233,7 +237,7 @@ where
                 }));
                 if let Err(panic) = set {
                     record(*started, service_time);
-                    return Poll::Ready(Step::Called(Err(panic)));
+                    return Poll::Ready(Step::Failed(Failure::Panic(panic)));
                 }
             }
             StageProj::Collecting {
@@ -249,12 +253,12 @@ where
                         Step::Answered(gateway.answer(*route, parts, &body))
                     }
                     (Ok(Ok(_)), None) => {
-                        Step::Called(Ok(Err((SERVICE_FAILED, POLLED_AFTER_DONE.into()))))
+                        Step::Failed(Failure::Error(SERVICE_FAILED, POLLED_AFTER_DONE.into()))
                     }
                     (Ok(Err(error)), _) => {
-                        Step::Called(Ok(Err(("the response body failed", error.into()))))
+                        Step::Failed(Failure::Error("the response body failed", error.into()))
                     }
-                    (Err(panic), _) => Step::Called(Err(panic)),
+                    (Err(panic), _) => Step::Failed(Failure::Panic(panic)),
                 });
             }
             StageProj::Done => {
