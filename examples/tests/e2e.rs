@@ -846,3 +846,46 @@ async fn a_payload_that_is_not_json_is_an_error_and_the_next_event_is_served() {
     }
     server.assert_no_strays();
 }
+
+#[tokio::test]
+async fn a_failed_invocation_is_logged_once_as_a_warning_and_nothing_reads_like_a_panic() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let (error_type, _) = server.invoke(SQS_EVENT).await.error();
+    assert_eq!(error_type, "lambda_gateway::UnrecognizedEvent");
+    let (error_type, _) = server.invoke(&b"not JSON"[..]).await.error();
+    assert_eq!(error_type, "lambda_gateway::NotJson");
+    assert_still_serving(&server, "two failed invocations").await;
+
+    let output = server
+        .output_when(|output| output.matches("invocation failed").count() >= 2)
+        .await;
+    let failures: Vec<&str> = output
+        .lines()
+        .filter(|line| line.contains("invocation failed"))
+        .collect();
+    assert_eq!(
+        failures.len(),
+        2,
+        "one record per failed invocation:\n{output}"
+    );
+    for (line, kind) in failures.iter().zip(["UnrecognizedEvent", "NotJson"]) {
+        assert!(
+            line.contains(" WARN "),
+            "an event's fault is a warning: {line}"
+        );
+        assert!(
+            line.contains(kind),
+            "the record names the error type: {line}"
+        );
+    }
+    assert!(
+        !output.to_lowercase().contains("panic"),
+        "nothing panicked, nothing may read like it:\n{output}"
+    );
+    assert!(
+        !output.contains("ERROR"),
+        "no ERROR record for a bad event:\n{output}"
+    );
+    server.assert_no_strays();
+}

@@ -3,7 +3,7 @@ use http::{HeaderValue, Request, header::COOKIE};
 use lambda_gateway_core::{
     Body, Error, RequestContext, Source,
     encoding::{push_raw_query, raw_query_len},
-    event::{EventView, Pairs},
+    event::{EventView, Pairs, RawStr},
     request::{
         Form, append_headers, build_request, decode_body, default_host, header_map_with_capacity,
         parse_method, push_query, query_capacity, request_target,
@@ -23,7 +23,9 @@ const SOURCE: Source = Source::ApiGatewayHttp;
 /// - query from `rawQueryString` verbatim, escaping only bytes invalid in a URI; rebuilt from
 ///   `queryStringParameters` only when `rawQueryString` is missing;
 /// - headers from `headers` (one value per name, as the gateway comma-joined them); `cookies`
-///   become one `cookie` header joined with `"; "`; `host` defaults to
+///   become one `cookie` header joined with `"; "`, replacing a `cookie` header the event also
+///   carries (API Gateway moves the header into `cookies`; Cargo Lambda's emulator sends both,
+///   and a service must never see the same cookies twice); `host` defaults to
 ///   `requestContext.domainName`;
 /// - body base64-decoded when `isBase64Encoded`.
 ///
@@ -65,12 +67,28 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         }
     });
 
+    let cookies = event.cookies.as_ref().filter(|c| !c.0.is_empty());
     let pairs = event.headers.as_ref();
     let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len) + 1);
     if let Some(pairs) = pairs {
-        append_headers(&mut headers, SOURCE, "headers", &raw_event, pairs)?;
+        match cookies {
+            // `cookies` is what API Gateway sends; a `cookie` header beside it is a copy, left
+            // out where it stands so the other headers keep their order
+            Some(_) if pairs.0.iter().any(|(name, _)| is_cookie(name)) => {
+                let without_cookie = Pairs(
+                    pairs
+                        .0
+                        .iter()
+                        .filter(|(name, _)| !is_cookie(name))
+                        .cloned()
+                        .collect(),
+                );
+                append_headers(&mut headers, SOURCE, "headers", &raw_event, &without_cookie)?;
+            }
+            _ => append_headers(&mut headers, SOURCE, "headers", &raw_event, pairs)?,
+        }
     }
-    if let Some(cookies) = event.cookies.as_ref().filter(|c| !c.0.is_empty()) {
+    if let Some(cookies) = cookies {
         let mut joined = Vec::with_capacity(cookies.0.iter().map(|c| c.as_bytes().len() + 2).sum());
         for (i, cookie) in cookies.0.iter().enumerate() {
             if i > 0 {
@@ -103,6 +121,11 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .with_domain_name_from_event(context.and_then(|c| c.domain_name.as_ref()));
     default_host(&mut headers, request_context.domain_name());
     build_request(SOURCE, method, target, headers, body, request_context)
+}
+
+/// Whether a header name is `cookie`, in any case.
+fn is_cookie(name: &RawStr<'_>) -> bool {
+    name.as_bytes().eq_ignore_ascii_case(b"cookie")
 }
 
 /// Parses the full typed `aws_lambda_events` event from the context's raw event.

@@ -112,6 +112,20 @@ impl Error {
         matches!(self, Self::InvalidRequest { .. })
     }
 
+    /// Whether the event is at fault rather than this function: not JSON, of no known shape, a
+    /// missing or mistyped field, or a request `http` cannot carry. Whoever invoked the function
+    /// sent what it should not have, so it is logged as a warning, not as an error of ours.
+    #[must_use]
+    pub fn is_event_fault(&self) -> bool {
+        matches!(
+            self,
+            Self::NotJson(_)
+                | Self::UnrecognizedEvent { .. }
+                | Self::InvalidEvent { .. }
+                | Self::InvalidRequest { .. }
+        )
+    }
+
     /// The source the event came from, when it was recognized.
     pub fn event_source(&self) -> Option<Source> {
         match self {

@@ -24,7 +24,7 @@ pub(crate) fn strip(request: &mut Request<Body>, base: &str) {
     }
 }
 
-/// The path under `base`, or `None` when the path is not under it.
+/// The path under `base`, or `None` when the path is not under it or might climb out of it.
 fn remainder<'p>(path: &'p str, base: &str) -> Option<&'p str> {
     let rest = path.strip_prefix(base)?;
     let rest = match rest {
@@ -32,25 +32,64 @@ fn remainder<'p>(path: &'p str, base: &str) -> Option<&'p str> {
         rest if rest.starts_with('/') => rest,
         _ => return None,
     };
-    stays_inside(rest).then_some(rest)
+    (!has_dot_dot_segment(rest)).then_some(rest)
 }
 
-/// Whether resolving the dot segments of `path` (`.`, `..`, also percent-encoded) never goes
-/// above its root.
-fn stays_inside(path: &str) -> bool {
-    let mut depth: usize = 0;
-    for segment in path.split('/').filter(|s| !s.is_empty()) {
-        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-        match decoded.as_str() {
-            "." => {}
-            ".." => match depth.checked_sub(1) {
-                Some(up) => depth = up,
-                None => return false,
-            },
-            _ => depth += 1,
+/// How many rounds of percent-decoding are undone: a service, framework or proxy that decodes
+/// twice (`%252e` → `%2e` → `.`) still sees no `..`.
+const DECODING_ROUNDS: usize = 3;
+
+/// Whether `path` holds a `..` segment under any common reading of it — after percent-decoding
+/// `.`, `/`, `\`, `;` and `%` (either case, up to [`DECODING_ROUNDS`] times), with `/`, `\` and
+/// `;` all taken as segment boundaries (Windows paths; `;` path parameters that some servers cut
+/// off before normalizing). A service that decodes `%2F` or reads `..;` as `..` before resolving
+/// dot segments would otherwise route `/api/..%2Fadmin` or `/api/..;/admin` to `/admin`.
+///
+/// Any `..` segment keeps the prefix, even one that stays under it (`/a/../b`): the stripped path
+/// is never one whose meaning depends on the service's normalization.
+fn has_dot_dot_segment(path: &str) -> bool {
+    let mut text = path.as_bytes().to_vec();
+    for _ in 0..DECODING_ROUNDS {
+        let (decoded, changed) = decode_separators(&text);
+        text = decoded;
+        if !changed {
+            break;
         }
     }
-    true
+    text.split(|&b| matches!(b, b'/' | b'\\' | b';'))
+        .any(|segment| segment == b"..")
+}
+
+/// One round of percent-decoding of `%2e`, `%2f`, `%5c`, `%3b` and `%25` (either case); whether
+/// anything was decoded.
+fn decode_separators(text: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = Vec::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < text.len() {
+        let escape = text.get(i + 1..i + 3).and_then(|hex| {
+            match (hex[0].to_ascii_lowercase(), hex[1].to_ascii_lowercase()) {
+                (b'2', b'e') => Some(b'.'),
+                (b'2', b'f') => Some(b'/'),
+                (b'5', b'c') => Some(b'\\'),
+                (b'3', b'b') => Some(b';'),
+                (b'2', b'5') => Some(b'%'),
+                _ => None,
+            }
+        });
+        match escape {
+            Some(byte) if text[i] == b'%' => {
+                out.push(byte);
+                changed = true;
+                i += 3;
+            }
+            _ => {
+                out.push(text[i]);
+                i += 1;
+            }
+        }
+    }
+    (out, changed)
 }
 
 #[cfg(test)]
@@ -78,7 +117,38 @@ mod tests {
         assert_eq!(stripped("/api/../admin", "/api"), "/api/../admin");
         assert_eq!(stripped("/api/%2e%2E/admin", "/api"), "/api/%2e%2E/admin");
         assert_eq!(stripped("/api/a/../../admin", "/api"), "/api/a/../../admin");
-        assert_eq!(stripped("/api/a/../b", "/api"), "/a/../b");
         assert_eq!(stripped("/api/./b", "/api"), "/./b");
+        assert_eq!(stripped("/api/a..b/..c", "/api"), "/a..b/..c");
+    }
+
+    #[test]
+    fn no_dot_dot_segment_is_stripped_even_one_that_stays_inside() {
+        assert_eq!(stripped("/api/a/../b", "/api"), "/api/a/../b");
+    }
+
+    #[test]
+    fn dot_dot_under_any_common_decoding_is_never_stripped() {
+        for path in [
+            "/api/..%2Fadmin",
+            "/api/..%2fadmin",
+            "/api/%2e%2e%2fadmin",
+            "/api/..%5Cadmin",
+            "/api/..%5cadmin",
+            "/api/..\\admin",
+            "/api/..;/admin",
+            "/api/..%3B/admin",
+            "/api/a;..",
+            "/api/%252e%252e/admin",
+            "/api/%252E%252E%252Fadmin",
+            "/api/.%2e/admin",
+            "/api/x\\..\\..\\admin",
+        ] {
+            let Ok(uri) = path.parse::<Uri>() else {
+                // `\` is not allowed in a URI: test the rule on the path itself
+                assert!(remainder(path, "/api").is_none(), "{path}");
+                continue;
+            };
+            assert_eq!(stripped(&uri.to_string(), "/api"), path, "{path}");
+        }
     }
 }

@@ -332,21 +332,14 @@ impl<S> Gateway<S> {
             return Err(Error::Service(POLLED_AFTER_DONE.into()));
         };
         let options = self.options(route.multi_value);
-        let json = match failure {
-            Failure::Error(what, error) => {
-                tracing::error!(%error, "{what}");
-                self.service_failure(source, error, options)?
-            }
-            Failure::Panic(panic) => {
-                let message = panic_message(&*panic);
-                tracing::error!(panic = message, "the service panicked");
-                self.service_failure(
-                    source,
-                    format!("the service panicked: {message}").into(),
-                    options,
-                )?
-            }
+        let (what, error) = match failure {
+            Failure::Error(what, error) => (what, error),
+            Failure::Panic(panic) => (
+                "the service panicked",
+                format!("the service panicked: {}", panic_message(&*panic)).into(),
+            ),
         };
+        let json = self.service_failure(source, what, error, options)?;
         Ok(within_limit(source, json, options))
     }
 
@@ -357,22 +350,29 @@ impl<S> Gateway<S> {
         }
     }
 
-    /// The answer to a failed service, per the configured policy.
+    /// The answer to a failed service, per the configured policy. The failure is logged here
+    /// when it is answered; a failed invocation is logged once by whoever reports it (`run`), and
+    /// returned to the caller of `invoke`.
     fn service_failure(
         &self,
         source: Source,
+        what: &str,
         error: BoxError,
         options: EncodeOptions<'_>,
     ) -> Result<Vec<u8>, Error> {
         match &self.on_service_error {
-            OnServiceError::InternalServerError => Ok(plain(
-                source,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal Server Error",
-                options,
-            )),
+            OnServiceError::InternalServerError => {
+                tracing::error!(%error, "{what}; answering 500");
+                Ok(plain(
+                    source,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                    options,
+                ))
+            }
             OnServiceError::FailInvocation => Err(Error::Service(error)),
             OnServiceError::Respond(respond) => {
+                tracing::error!(%error, "{what}; answering with on_service_error's response");
                 let (parts, body) = respond(&error).into_parts();
                 encode(source, &parts, body.as_bytes(), options)
             }

@@ -1,96 +1,149 @@
 //! Running a [`Gateway`] on the Lambda Runtime API through `lambda_runtime`.
 
 use std::{
-    collections::HashMap,
-    env, fmt,
-    sync::{Arc, Mutex},
+    convert::Infallible,
+    env,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
 };
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Method, Request, Response};
 use lambda_gateway_core::{Body, BoxError, Error};
 use lambda_runtime::{
     Diagnostic, LambdaEvent, LambdaInvocation, Runtime, layers::TracingLayer, service_fn,
 };
-use serde::de::IgnoredAny;
+use lambda_runtime_api_client::{Client, RuntimeApiClient, build_request};
 use serde_json::value::RawValue;
 use tower::{Layer, Service};
 
 use crate::Gateway;
 
-/// Event bodies taken off invocations before `lambda_runtime` parses them, by request id.
+/// Answers each invocation with the gateway, before `lambda_runtime`'s handler chain sees it.
 ///
-/// `lambda_runtime` deserializes every body into the handler's payload type and answers a body
-/// that is not JSON with its own error, before any handler code runs. Taking the body first
-/// keeps the bytes exactly as delivered (no parse, no copy) and lets every failure, not-JSON
-/// included, be reported as a `lambda_gateway::*` error.
-#[derive(Clone, Default)]
-struct Stash(Arc<Mutex<HashMap<String, Bytes>>>);
-
-impl Stash {
-    fn put(&self, request_id: String, body: Bytes) {
-        if let Ok(mut bodies) = self.0.lock() {
-            bodies.insert(request_id, body);
-        }
-    }
-
-    fn take(&self, request_id: &str) -> Option<Bytes> {
-        self.0.lock().ok()?.remove(request_id)
-    }
+/// `lambda_runtime` parses every event into the handler's payload type and logs every handler
+/// error at ERROR level as it passes its panic guard — a bad event would be logged twice and
+/// look like a panic. So the gateway runs here, on the event's bytes exactly as delivered (no
+/// parse, no copy; a body that is not JSON is a `lambda_gateway::NotJson` like any other fault):
+/// - answered: the response event replaces the invocation's body and goes on to the handler
+///   chain, whose handler hands it back as the invocation's response;
+/// - failed: the failure is logged once (WARN when the event is at fault, ERROR otherwise) and
+///   reported to the Runtime API's `/error` endpoint here, `errorType` naming its kind.
+struct GatewayLayer<S> {
+    gateway: Arc<Gateway<S>>,
+    client: Arc<Client>,
 }
 
-/// Replaces each invocation's body with `null` after stashing it.
-struct StashLayer(Stash);
+impl<S, I> Layer<I> for GatewayLayer<S> {
+    type Service = GatewayService<S, I>;
 
-impl<S> Layer<S> for StashLayer {
-    type Service = StashService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        StashService {
+    fn layer(&self, inner: I) -> Self::Service {
+        GatewayService {
+            gateway: Arc::clone(&self.gateway),
+            client: Arc::clone(&self.client),
             inner,
-            stash: self.0.clone(),
         }
     }
 }
 
-struct StashService<S> {
-    inner: S,
-    stash: Stash,
+struct GatewayService<S, I> {
+    gateway: Arc<Gateway<S>>,
+    client: Arc<Client>,
+    inner: I,
 }
 
-impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for StashService<S> {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
+impl<S, B, I> Service<LambdaInvocation> for GatewayService<S, I>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    I: Service<LambdaInvocation, Response = (), Error = BoxError> + Clone + Send + 'static,
+    I::Future: Send,
+{
+    type Response = ();
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
-        let body = std::mem::replace(&mut invocation.body, Bytes::from_static(b"null"));
-        self.stash.put(invocation.context.request_id.clone(), body);
-        self.inner.call(invocation)
+        // the ready service goes into the future, a fresh clone stays for the next call
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let gateway = Arc::clone(&self.gateway);
+        let client = Arc::clone(&self.client);
+        Box::pin(async move {
+            let event = std::mem::take(&mut invocation.body);
+            let handled = gateway
+                .handle(event, Some(&invocation.context.request_id), None)
+                .await;
+            match handled {
+                Ok(response) => {
+                    invocation.body = Bytes::from(response);
+                    inner.call(invocation).await
+                }
+                Err(error) => {
+                    log_failure(&error);
+                    report_failure(&*client, &invocation, &error).await
+                }
+            }
+        })
     }
 }
 
-/// An invocation error reported to Lambda, `errorType` naming the kind
-/// (`lambda_gateway::InvalidEvent`).
-struct InvocationError(Error);
-
-impl fmt::Debug for InvocationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+/// The one log record of a failed invocation.
+fn log_failure(error: &Error) {
+    if error.is_event_fault() {
+        tracing::warn!(error_type = error.kind(), %error, "invocation failed");
+    } else {
+        tracing::error!(error_type = error.kind(), %error, "invocation failed");
     }
 }
 
-impl From<InvocationError> for Diagnostic {
-    fn from(error: InvocationError) -> Self {
-        Diagnostic {
-            error_type: error.0.kind().to_owned(),
-            error_message: error.0.to_string(),
-        }
+/// The header that echoes an invocation's id back to the Runtime API (it rejects stale answers
+/// with it); absent with older Runtime API versions.
+const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
+
+/// Posts a failed invocation to the Runtime API's `/error` endpoint, as `lambda_runtime` would
+/// for a handler error: `{"errorType", "errorMessage"}`.
+async fn report_failure(
+    client: &impl RuntimeApiClient,
+    invocation: &LambdaInvocation,
+    error: &Error,
+) -> Result<(), BoxError> {
+    let diagnostic = Diagnostic {
+        error_type: error.kind().to_owned(),
+        error_message: error.to_string(),
+    };
+    let uri = format!(
+        "/2018-06-01/runtime/invocation/{}/error",
+        invocation.context.request_id
+    );
+    let mut request = build_request()
+        .method(Method::POST)
+        .uri(uri)
+        .header("lambda-runtime-function-error-type", "unhandled");
+    if let Some(id) = invocation.parts.headers.get(INVOCATION_ID) {
+        request = request.header(INVOCATION_ID, id);
     }
+    let request = request
+        .body(serde_json::to_vec(&diagnostic)?.into())
+        .map_err(|e| format!("cannot build the Runtime API error request: {e}"))?;
+    let response = client.call(request).await?;
+    if !response.status().is_success() {
+        tracing::error!(
+            status = response.status().as_u16(),
+            "the Runtime API refused the invocation's error report"
+        );
+    }
+    Ok(())
 }
 
 /// The Lambda environment `lambda_runtime` needs (it panics without it): checked up front so a
@@ -142,37 +195,21 @@ where
                 .into());
         }
         check_environment()?;
-        let gateway = Arc::new(self);
-        let stash = Stash::default();
-        let bodies = stash.clone();
-        let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
-            let gateway = Arc::clone(&gateway);
-            let body = bodies.take(&event.context.request_id);
-            async move {
-                // The layer stashes every body before this handler runs.
-                let body = body.unwrap_or_default();
-                let response = gateway
-                    .handle(body, Some(&event.context.request_id), None)
-                    .await
-                    .map_err(|error| {
-                        tracing::warn!(%error, error_type = error.kind(), "invocation failed");
-                        InvocationError(error)
-                    })?;
-                raw_json(response).map_err(InvocationError)
-            }
+        let client = Client::builder()
+            .build()
+            .map_err(|e| format!("cannot reach the Lambda Runtime API: {e}"))?;
+        let layer = GatewayLayer {
+            gateway: Arc::new(self),
+            client: Arc::new(client),
+        };
+        // What reaches the handler is the response event the gateway already encoded.
+        let respond = service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
+            Ok::<_, Infallible>(event.payload)
         });
-        Runtime::new(handler)
+        Runtime::new(respond)
+            .layer(layer)
             .layer(TracingLayer::new())
-            .layer(StashLayer(stash))
             .run()
             .await
     }
-}
-
-/// Hands the already-encoded response event to `lambda_runtime`, which serializes it as is.
-fn raw_json(json: Vec<u8>) -> Result<Box<RawValue>, Error> {
-    let invalid = |reason: String| Error::ResponseBody(reason.into());
-    let text = String::from_utf8(json)
-        .map_err(|e| invalid(format!("response event is not UTF-8: {e}")))?;
-    RawValue::from_string(text).map_err(|e| invalid(format!("response event is not JSON: {e}")))
 }

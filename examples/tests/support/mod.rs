@@ -278,6 +278,19 @@ impl RuntimeApi {
         );
     }
 
+    /// What the functions printed so far (the tail of it), once `ready` holds for it or the
+    /// functions have been quiet for a while; ANSI colours stripped.
+    pub(crate) async fn output_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let output = String::from_utf8_lossy(&lock(&self.state.output)).into_owned();
+            if ready(&output) || tokio::time::Instant::now() > deadline {
+                return output;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// What the functions printed, the init errors and stray requests, for failure messages.
     fn diagnostics(&self) -> String {
         let output = lock(&self.state.output);
