@@ -67,7 +67,7 @@ fn form_values(request: &Request<Body>) -> Vec<(String, String)> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_gateway::BoxError> {
+pub(crate) async fn main() -> Result<(), lambda_gateway::BoxError> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

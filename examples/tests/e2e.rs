@@ -889,3 +889,31 @@ async fn a_failed_invocation_is_logged_once_as_a_warning_and_nothing_reads_like_
     );
     server.assert_no_strays();
 }
+
+#[test]
+fn a_start_up_error_prints_its_message_not_its_debug_form() {
+    for (variable, value, message) in [
+        (
+            "LAMBDA_GATEWAY_SOURCE",
+            "bogus",
+            "Error: unknown local source \"bogus\"; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi",
+        ),
+        (
+            "PORT",
+            "not-a-port",
+            "Error: PORT is \"not-a-port\"; expected a port number from 0 to 65535",
+        ),
+    ] {
+        let output = std::process::Command::new(support::example_binary("hello"))
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .env(variable, value)
+            .output()
+            .expect("running hello");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variable}={value}: {stderr}");
+        assert!(
+            stderr.lines().any(|line| line == message),
+            "{variable}={value}: expected the line {message:?} in:\n{stderr}"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use std::{
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 
-/// A complete, in-memory HTTP body backed by [`Bytes`].
+/// A complete, in-memory HTTP body backed by [`Bytes`](https://docs.rs/bytes/1/bytes/struct.Bytes.html).
 ///
 /// Events arrive whole, so the body is always known up front: its size hint is exact and it
 /// yields at most one data frame. Cloning is cheap (reference counted).

@@ -129,6 +129,7 @@ impl fmt::Debug for RequestContext {
 }
 
 impl RequestContext {
+    #[doc(hidden)] // built by the source crates, not by users
     /// A context for a request that came from `source`, with the raw event it was parsed from.
     #[inline]
     pub fn new(source: Source, raw_event: Bytes) -> Self {
@@ -179,6 +180,7 @@ impl RequestContext {
         }
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the request id.
     #[inline]
     pub fn with_request_id(mut self, request_id: Option<SharedStr>) -> Self {
@@ -186,6 +188,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the request id from a string of the raw event (see
     /// [`with_source_ip_from_event`](Self::with_source_ip_from_event)).
     #[inline]
@@ -194,6 +197,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the source IP.
     #[inline]
     pub fn with_source_ip(mut self, source_ip: Option<SharedStr>) -> Self {
@@ -201,6 +205,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the source IP from a string of the raw event — a field of the event's view, or part
     /// of one: kept as a range of the event when it lies there as it is (no copy, no reference
     /// count), copied when it does not (JSON escapes); left unset when it is not UTF-8.
@@ -210,6 +215,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the stage.
     #[inline]
     pub fn with_stage(mut self, stage: Option<SharedStr>) -> Self {
@@ -217,6 +223,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the stage from a string of the raw event (see
     /// [`with_source_ip_from_event`](Self::with_source_ip_from_event)).
     #[inline]
@@ -225,6 +232,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the domain name.
     #[inline]
     pub fn with_domain_name(mut self, domain_name: Option<SharedStr>) -> Self {
@@ -232,6 +240,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Sets the domain name from a string of the raw event (see
     /// [`with_source_ip_from_event`](Self::with_source_ip_from_event)).
     #[inline]
@@ -240,6 +249,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Records whether the event carried multi-value header maps.
     #[inline]
     pub fn with_multi_value(mut self, multi_value: bool) -> Self {
@@ -247,6 +257,7 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the source crates, not by users
     /// Fills in the request id when the event had none (ALB events carry no request id; the
     /// facade uses the Lambda invocation's id then).
     #[inline]

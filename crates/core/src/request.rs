@@ -34,11 +34,11 @@ pub fn share(event: &Bytes, field: &RawStr<'_>) -> Bytes {
 pub enum Form {
     /// As sent by the client, percent escapes kept (payload 2.0 `rawPath` and
     /// `rawQueryString`, ALB `path` and parameters): only what cannot stand in a URI is
-    /// escaped (see [`push_raw_path`], [`push_raw_query`](crate::encoding::push_raw_query)).
+    /// escaped (see [`push_raw_path`], [`push_raw_query`]).
     Raw,
     /// Already percent-decoded by the gateway (REST `path` and parameters, payload 2.0
     /// `queryStringParameters`): written escaped again (see [`push_decoded_path`],
-    /// [`push_query_component`](crate::encoding::push_query_component)).
+    /// [`push_query_component`]).
     Decoded,
 }
 

@@ -44,17 +44,25 @@ mod gateway;
 mod invocation;
 #[cfg(feature = "local")]
 mod local;
+mod run_error;
 mod runtime;
 mod typed;
 
 pub use gateway::Gateway;
+pub use run_error::RunError;
+// What the first snippet needs, so that one dependency line is enough.
+pub use http;
 pub use lambda_gateway_core::{BinaryPolicy, Body, BoxError, Error, RequestContext, Source};
+pub use tower;
 pub use typed::{RequestContextExt, TypedEvent};
 
 #[cfg(feature = "local")]
 #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
 pub use local::{LocalSource, UnknownLocalSource};
 
+/// The `aws_lambda_events` crate, whose types [`TypedEvent`] holds.
+#[cfg(any(feature = "apigw_rest", feature = "apigw_http", feature = "alb"))]
+pub use aws_lambda_events;
 #[cfg(feature = "alb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
 pub use lambda_gateway_alb as alb;

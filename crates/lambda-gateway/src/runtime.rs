@@ -185,7 +185,16 @@ where
     /// Off Lambda — `AWS_LAMBDA_RUNTIME_API` unset — it serves the app on a local HTTP server
     /// instead (the `local` feature, on by default; see [`serve_local`](Self::serve_local)).
     /// On Lambda it fails at start when a function variable is missing.
+    ///
+    /// Its errors are [`RunError`](crate::RunError)s: returned from `main`, they print their
+    /// message.
     pub async fn run(self) -> Result<(), BoxError> {
+        self.run_on_lambda_or_locally()
+            .await
+            .map_err(crate::RunError::wrap)
+    }
+
+    async fn run_on_lambda_or_locally(self) -> Result<(), BoxError> {
         if env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
             #[cfg(feature = "local")]
             return self.run_local().await;

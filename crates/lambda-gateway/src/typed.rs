@@ -9,15 +9,15 @@ pub enum TypedEvent {
     /// A REST API or HTTP API payload 1.0 event.
     #[cfg(feature = "apigw_rest")]
     #[cfg_attr(docsrs, doc(cfg(feature = "apigw_rest")))]
-    ApiGatewayRest(Box<lambda_gateway_apigw_rest::TypedEvent>),
+    ApiGatewayRest(Box<aws_lambda_events::apigw::ApiGatewayProxyRequest>),
     /// An HTTP API payload 2.0 or Function URL event.
     #[cfg(feature = "apigw_http")]
     #[cfg_attr(docsrs, doc(cfg(feature = "apigw_http")))]
-    ApiGatewayHttp(Box<lambda_gateway_apigw_http::TypedEvent>),
+    ApiGatewayHttp(Box<aws_lambda_events::apigw::ApiGatewayV2httpRequest>),
     /// An ALB event.
     #[cfg(feature = "alb")]
     #[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
-    Alb(Box<lambda_gateway_alb::TypedEvent>),
+    Alb(Box<aws_lambda_events::alb::AlbTargetGroupRequest>),
 }
 
 /// Reads the typed event out of a [`RequestContext`].

@@ -473,7 +473,7 @@ fn status(code: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 
 /// `target/<profile>/examples/<name>`, next to the `deps` directory holding this test, built
 /// first when missing or older than its sources.
-fn example_binary(name: &str) -> PathBuf {
+pub(crate) fn example_binary(name: &str) -> PathBuf {
     static BUILD: Mutex<()> = Mutex::new(());
 
     let test_executable = std::env::current_exe().expect("the test executable's path");

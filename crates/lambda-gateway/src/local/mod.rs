@@ -191,6 +191,16 @@ where
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), BoxError> {
+        self.serve_until(listener, shutdown)
+            .await
+            .map_err(crate::RunError::wrap)
+    }
+
+    async fn serve_until(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), BoxError> {
         let source = self.resolve_local_source()?;
         let capture = match self.local.capture.clone() {
             Some(dir) => Some(dir),
@@ -269,7 +279,7 @@ where
              (LAMBDA_GATEWAY_SOURCE={source}); Ctrl-C stops",
             source.description()
         );
-        self.serve_local(listener, shutdown_signal()).await
+        self.serve_until(listener, shutdown_signal()).await
     }
 
     fn resolve_local_source(&self) -> Result<LocalSource, BoxError> {

@@ -1,0 +1,70 @@
+//! What `run` returns when it cannot start or stops: an error whose `Debug` form is its message.
+
+use std::fmt;
+
+use lambda_gateway_core::BoxError;
+
+/// Why [`run`](crate::run) could not start or stopped serving: an environment variable that is
+/// missing or malformed, an unknown `LAMBDA_GATEWAY_SOURCE`, a port already in use, a Runtime
+/// API that cannot be reached...
+///
+/// `run` returns it boxed, as a [`BoxError`]. Its `Debug` form is its message, so a
+/// `main` that returns the error (`async fn main() -> Result<(), BoxError>`) prints
+/// `Error: unknown local source "bogus"; expected one of ...` rather than a struct dump. The
+/// underlying error, when there is one, is its [`source`](std::error::Error::source).
+pub struct RunError {
+    message: String,
+    source: Option<BoxError>,
+}
+
+impl RunError {
+    /// `error` as a `RunError` (itself when it already is one).
+    pub(crate) fn wrap(error: BoxError) -> BoxError {
+        if error.is::<Self>() {
+            return error;
+        }
+        Box::new(Self {
+            message: error.to_string(),
+            source: Some(error),
+        })
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_prints_the_message_as_a_returning_main_shows_it() {
+        let inner: BoxError = "PORT is \"x\"; expected a port number from 0 to 65535".into();
+        let error = RunError::wrap(inner);
+        assert_eq!(
+            format!("{error:?}"),
+            "PORT is \"x\"; expected a port number from 0 to 65535"
+        );
+        assert!(error.source().is_some());
+        // wrapping twice keeps one layer
+        let twice = RunError::wrap(error);
+        assert!(twice.source().is_some_and(|s| !s.is::<RunError>()));
+    }
+}
