@@ -140,6 +140,17 @@ impl<S> Gateway<S> {
         self
     }
 
+    /// Off Lambda: the local server's connection limits — header read timeout, idle keep-alive
+    /// timeout, most connections at once (see [`LocalLimits`](crate::LocalLimits) for the
+    /// defaults).
+    #[cfg(feature = "local")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+    #[must_use]
+    pub fn local_limits(mut self, limits: crate::LocalLimits) -> Self {
+        self.local.limits = limits;
+        self
+    }
+
     /// Accepts only events of this source, without detection. An event of another shape is then
     /// reported as an invalid event of this source.
     pub fn source(mut self, source: Source) -> Self {

@@ -58,7 +58,7 @@ pub use typed::{RequestContextExt, TypedEvent};
 
 #[cfg(feature = "local")]
 #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
-pub use local::{LocalSource, UnknownLocalSource};
+pub use local::{LocalLimits, LocalSource, UnknownLocalSource};
 
 /// The `aws_lambda_events` crate, whose types [`TypedEvent`] holds.
 #[cfg(any(feature = "apigw_rest", feature = "apigw_http", feature = "alb"))]

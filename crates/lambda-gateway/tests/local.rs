@@ -17,15 +17,19 @@
 #[path = "local/support.rs"]
 mod support;
 
-use std::{collections::BTreeMap, fs, path::PathBuf};
+use std::{collections::BTreeMap, fs, path::PathBuf, time::Duration};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use bytes::Bytes;
 use http::{Method, StatusCode, header::CONTENT_TYPE};
 use http_body_util::Full;
-use lambda_gateway::{Gateway, LocalSource};
+use lambda_gateway::{Gateway, LocalLimits, LocalSource};
 use serde_json::Value;
 use support::{ALL, LAMBDA_LIMIT, Server, app, binary_payload, is_alb, limit};
+use tokio::{
+    io::{AsyncReadExt as _, AsyncWriteExt as _},
+    net::TcpStream,
+};
 
 /// Query pairs decoded as a plain server decodes them (`application/x-www-form-urlencoded`),
 /// grouped by key with every value in order.
@@ -595,4 +599,157 @@ fn check_event_shape(source: LocalSource, event: &Value, file: &str) {
         other => panic!("no expectation for {other}"),
     };
     assert!(ok, "{source}: {file} is not such an event: {event:#}");
+}
+
+/// Connection limits small enough for a test; `header`, `idle` in milliseconds.
+fn limits(header: u64, idle: u64, connections: usize) -> LocalLimits {
+    LocalLimits::default()
+        .header_read_timeout(Duration::from_millis(header))
+        .idle_timeout(Duration::from_millis(idle))
+        .max_connections(connections)
+}
+
+/// How long a test waits for the server to close a connection it must close (many times the
+/// limits used here: a slow machine cannot make a correct server fail this).
+const CLOSE_PATIENCE: Duration = Duration::from_secs(20);
+
+/// Whether the server closed `stream`: reading gives the end of the stream or an error within
+/// [`CLOSE_PATIENCE`] (anything it had sent before is read and dropped).
+async fn closed_by_server(stream: &mut TcpStream) -> bool {
+    let mut sink = Vec::new();
+    matches!(
+        tokio::time::timeout(CLOSE_PATIENCE, stream.read_to_end(&mut sink)).await,
+        Ok(_)
+    )
+}
+
+/// One HTTP/1.1 request on a raw connection, read up to the end of the response headers.
+async fn raw_exchange(stream: &mut TcpStream, path: &str) -> String {
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0_u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(CLOSE_PATIENCE, stream.read(&mut byte))
+            .await
+            .expect("a response")
+            .unwrap();
+        assert_eq!(n, 1, "the connection closed mid-response: {head:?}");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
+#[tokio::test]
+async fn slow_header_connections_are_closed_within_the_timeout_while_requests_keep_being_served() {
+    let server = Server::start_limited(LocalSource::ApiGatewayHttp, limits(300, 60_000, 256)).await;
+    // 50 clients that start a request and never finish its headers
+    let mut slow = Vec::new();
+    for i in 0..50 {
+        let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(
+                format!("GET /add?first={i} HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").as_bytes(),
+            )
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    // one that dribbles a header byte every 50 ms, for longer than the timeout allows
+    let dribbler = {
+        let addr = server.addr();
+        tokio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            let request = format!(
+                "GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: {}\r\n\r\n",
+                "a".repeat(400)
+            );
+            for byte in request.bytes() {
+                if stream.write_all(&[byte]).await.is_err() {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // the whole request went through: the server never cut it
+            false
+        })
+    };
+    // meanwhile, ordinary requests are answered
+    for _ in 0..5 {
+        let reply = server.get("/add?first=2&second=3").await;
+        assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "5"));
+    }
+    for (i, stream) in slow.iter_mut().enumerate() {
+        assert!(
+            closed_by_server(stream).await,
+            "slow connection {i} is still open"
+        );
+    }
+    assert!(
+        dribbler.await.unwrap(),
+        "a request dribbled byte by byte was let through"
+    );
+    let reply = server.get("/add?first=20&second=22").await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "42")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_after_the_idle_timeout() {
+    let server = Server::start_limited(LocalSource::Alb, limits(60_000, 300, 256)).await;
+    // a connection that never sends anything
+    let mut silent = TcpStream::connect(server.addr()).await.unwrap();
+    // a keep-alive connection after one exchange
+    let mut kept = TcpStream::connect(server.addr()).await.unwrap();
+    let head = raw_exchange(&mut kept, "/add?first=1&second=1").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        closed_by_server(&mut silent).await,
+        "a silent connection is kept open"
+    );
+    assert!(
+        closed_by_server(&mut kept).await,
+        "an idle keep-alive connection is kept open"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn at_the_connection_cap_new_connections_wait_until_one_closes() {
+    let server =
+        Server::start_limited(LocalSource::ApiGatewayRest, limits(60_000, 60_000, 2)).await;
+    let first = TcpStream::connect(server.addr()).await.unwrap();
+    let mut second = TcpStream::connect(server.addr()).await.unwrap();
+    // the second is accepted (it is answered), so both slots are taken
+    let head = raw_exchange(&mut second, "/").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+
+    let mut third = TcpStream::connect(server.addr()).await.unwrap();
+    third
+        .write_all(
+            b"GET /add?first=2&second=3 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut byte = [0_u8; 1];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), third.read(&mut byte))
+            .await
+            .is_err(),
+        "a third connection was served while two were open"
+    );
+    drop(first);
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(CLOSE_PATIENCE, third.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response);
+    assert!(
+        read.is_ok() && text.starts_with("HTTP/1.1 200 OK") && text.ends_with('5'),
+        "the third connection was not served after a slot freed: {text}"
+    );
+    server.stop().await;
 }

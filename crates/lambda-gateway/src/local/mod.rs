@@ -7,6 +7,10 @@
 
 mod deliver;
 mod emulate;
+mod limits;
+
+pub use limits::LocalLimits;
+use limits::{Activity, Hit, Hits, Watched};
 
 use std::{
     convert::Infallible,
@@ -19,7 +23,7 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -27,9 +31,12 @@ use http::{HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+};
 use lambda_gateway_core::{Body, BoxError};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore, time::Instant};
 use tower::Service;
 
 use crate::Gateway;
@@ -164,6 +171,7 @@ pub(crate) struct LocalOptions {
     pub(crate) addr: Option<SocketAddr>,
     pub(crate) source: Option<LocalSource>,
     pub(crate) capture: Option<PathBuf>,
+    pub(crate) limits: LocalLimits,
 }
 
 struct LocalState<S> {
@@ -171,6 +179,8 @@ struct LocalState<S> {
     source: LocalSource,
     capture: Option<PathBuf>,
     counter: AtomicU64,
+    limits: LocalLimits,
+    hits: Hits,
 }
 
 impl<S, B> Gateway<S>
@@ -211,15 +221,33 @@ where
                 format!("cannot create the capture directory {}: {e}", dir.display())
             })?;
         }
+        let limits = self.local.limits;
         let state = Arc::new(LocalState {
             gateway: self,
             source,
             capture,
             counter: AtomicU64::new(0),
+            limits,
+            hits: Hits::default(),
         });
+        let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
+            // A slot first: at the cap, new connections wait in the listen backlog.
+            let permit = match Arc::clone(&connections).try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    state.hits.record(Hit::MaxConnections, &limits);
+                    tokio::select! {
+                        permit = Arc::clone(&connections).acquire_owned() => match permit {
+                            Ok(permit) => permit,
+                            Err(_) => break,
+                        },
+                        () = &mut shutdown => break,
+                    }
+                }
+            };
             tokio::select! {
                 accepted = listener.accept() => {
                     let (stream, peer) = match accepted {
@@ -230,17 +258,33 @@ where
                             continue;
                         }
                     };
-                    let state = Arc::clone(&state);
-                    let service = hyper::service::service_fn(move |request| {
+                    let activity = Activity::new();
+                    let service = {
                         let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(state.serve(request, peer).await) }
-                    });
-                    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                        let activity = activity.clone();
+                        hyper::service::service_fn(move |request| {
+                            let state = Arc::clone(&state);
+                            let activity = activity.clone();
+                            activity.serving();
+                            async move {
+                                let response = state.serve(request, peer).await;
+                                activity.answered();
+                                Ok::<_, Infallible>(response)
+                            }
+                        })
+                    };
+                    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+                    // The deadlines are kept by `watch_deadlines`, not by hyper's own header
+                    // timer (which would also cut idle keep-alive connections at the same time).
+                    let connection = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(None)
+                        .serve_connection(io, service);
                     let connection = graceful.watch(connection);
+                    let state = Arc::clone(&state);
                     tokio::spawn(async move {
-                        if let Err(error) = connection.await {
-                            tracing::debug!(%error, "connection closed with an error");
-                        }
+                        let _slot = permit;
+                        watch_deadlines(connection, &activity, &state.limits, &state.hits).await;
                     });
                 }
                 () = &mut shutdown => break,
@@ -397,6 +441,48 @@ where
         );
         if let Err(error) = tokio::fs::write(dir.join(&name), event).await {
             tracing::warn!(%error, file = %name, "capturing the event failed");
+        }
+    }
+}
+
+/// Drives a connection until it ends, closing it (by dropping it) when its request head or its
+/// idle time runs past the limits.
+async fn watch_deadlines<C, E>(
+    connection: C,
+    activity: &Activity,
+    limits: &LocalLimits,
+    hits: &Hits,
+) where
+    C: Future<Output = Result<(), E>>,
+    E: fmt::Display,
+{
+    let mut connection = std::pin::pin!(connection);
+    loop {
+        // `notify_one` keeps a permit, so a change between reading the deadline and waiting is
+        // not missed
+        let deadline = activity.deadline(limits);
+        let sleep = async {
+            match deadline {
+                Some((at, _)) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = &mut connection => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "connection closed with an error");
+                }
+                return;
+            }
+            () = activity.changed() => {}
+            () = sleep => {
+                if let Some((at, hit)) = activity.deadline(limits) {
+                    if at <= Instant::now() {
+                        hits.record(hit, limits);
+                        return;
+                    }
+                }
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::TokioExecutor,
 };
-use lambda_gateway::{Body, BoxError, Gateway, LocalSource};
+use lambda_gateway::{Body, BoxError, Gateway, LocalLimits, LocalSource};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
@@ -159,10 +159,25 @@ impl Server {
         Self::start_with(source, Some(dir)).await
     }
 
+    /// Serves [`app`] emulating `source`, with these connection limits.
+    pub(crate) async fn start_limited(source: LocalSource, limits: LocalLimits) -> Self {
+        Self::start_with_limits(source, None, limits).await
+    }
+
     async fn start_with(source: LocalSource, capture: Option<PathBuf>) -> Self {
+        Self::start_with_limits(source, capture, LocalLimits::default()).await
+    }
+
+    async fn start_with_limits(
+        source: LocalSource,
+        capture: Option<PathBuf>,
+        limits: LocalLimits,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local_addr");
-        let mut gateway = Gateway::new(tower::service_fn(app)).local_source(source);
+        let mut gateway = Gateway::new(tower::service_fn(app))
+            .local_source(source)
+            .local_limits(limits);
         if let Some(dir) = capture {
             gateway = gateway.capture_dir(dir);
         }
@@ -179,6 +194,11 @@ impl Server {
             shutdown: Some(shutdown),
             task: Some(task),
         }
+    }
+
+    /// The address the server listens on.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// A request builder for `path_and_query` on this server.
