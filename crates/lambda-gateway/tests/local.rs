@@ -617,10 +617,9 @@ const CLOSE_PATIENCE: Duration = Duration::from_secs(20);
 /// [`CLOSE_PATIENCE`] (anything it had sent before is read and dropped).
 async fn closed_by_server(stream: &mut TcpStream) -> bool {
     let mut sink = Vec::new();
-    matches!(
-        tokio::time::timeout(CLOSE_PATIENCE, stream.read_to_end(&mut sink)).await,
-        Ok(_)
-    )
+    tokio::time::timeout(CLOSE_PATIENCE, stream.read_to_end(&mut sink))
+        .await
+        .is_ok()
 }
 
 /// One HTTP/1.1 request on a raw connection, read up to the end of the response headers.
