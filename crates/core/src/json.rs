@@ -278,6 +278,11 @@ impl JsonWriter {
     /// byte read as ISO-8859-1 (how HTTP historically defines `obs-text`), so nothing is
     /// dropped or replaced — the same text as
     /// [`header_value_text`](crate::encoding::header_value_text), without building it.
+    ///
+    /// The bytes above 0x7F of a value that is not UTF-8 are written as `\u0080`–`\u00ff`
+    /// escapes, never as raw text: the same JSON string to any reader, and one that tells the two
+    /// cases apart (the local server reads such an escape back as the one byte, so the client
+    /// gets the service's bytes exactly).
     #[inline]
     pub fn push_header_value(&mut self, value: &HeaderValue) {
         let bytes = value.as_bytes();
@@ -290,13 +295,14 @@ impl JsonWriter {
 
     #[cold]
     fn push_latin1(&mut self, bytes: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         for &b in bytes {
             if b.is_ascii() {
                 self.push_escaped(&[b]);
             } else {
-                let mut utf8 = [0; 2];
-                self.buf
-                    .extend_from_slice(char::from(b).encode_utf8(&mut utf8).as_bytes());
+                self.buf.extend_from_slice(b"\\u00");
+                self.buf.push(HEX[(b >> 4) as usize]);
+                self.buf.push(HEX[(b & 0xF) as usize]);
             }
         }
     }

@@ -25,7 +25,7 @@ use http::{Method, StatusCode, header::CONTENT_TYPE};
 use http_body_util::Full;
 use lambda_gateway::{Gateway, LocalLimits, LocalSource};
 use serde_json::Value;
-use support::{ALL, LAMBDA_LIMIT, Server, app, binary_payload, is_alb, limit};
+use support::{ALL, LAMBDA_LIMIT, RAW_HEADER_BYTES, Server, app, binary_payload, is_alb, limit};
 use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _},
     net::TcpStream,
@@ -751,4 +751,59 @@ async fn at_the_connection_cap_new_connections_wait_until_one_closes() {
         "the third connection was not served after a slot freed: {text}"
     );
     server.stop().await;
+}
+
+#[tokio::test]
+async fn the_client_address_is_the_source_ip_and_alb_appends_it_to_x_forwarded_for() {
+    for source in ALL {
+        let server = Server::start(source).await;
+        let request = server
+            .request(Method::GET, "/echo")
+            .header("x-forwarded-for", "203.0.113.66")
+            .header("x-forwarded-proto", "gopher")
+            .body(Full::default())
+            .unwrap();
+        let seen = server.send(request).await.seen(source);
+        assert_eq!(seen.str("source_ip"), Some("127.0.0.1"), "{source}");
+        if is_alb(source) {
+            assert_eq!(
+                seen.header("x-forwarded-for"),
+                ["203.0.113.66, 127.0.0.1"],
+                "{source}"
+            );
+            assert_eq!(seen.header("x-forwarded-proto"), ["http"], "{source}");
+            assert_eq!(
+                seen.header("x-forwarded-port"),
+                [server.addr().port().to_string()],
+                "{source}"
+            );
+        } else {
+            // API Gateway passes the client's headers on; the source IP is its own field
+            assert_eq!(seen.header("x-forwarded-for"), ["203.0.113.66"], "{source}");
+        }
+        // without a client header, ALB creates it
+        let seen = server.get("/echo").await.seen(source);
+        assert_eq!(seen.str("source_ip"), Some("127.0.0.1"), "{source}");
+        if is_alb(source) {
+            assert_eq!(seen.header("x-forwarded-for"), ["127.0.0.1"], "{source}");
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn response_header_bytes_that_are_not_utf8_reach_the_client_byte_for_byte() {
+    for source in ALL {
+        let server = Server::start(source).await;
+        let reply = server.get("/raw-header-bytes").await;
+        assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
+        let raw: Vec<&[u8]> = reply
+            .headers
+            .get_all("x-raw")
+            .iter()
+            .map(|v| v.as_bytes())
+            .collect();
+        assert_eq!(raw, [RAW_HEADER_BYTES], "{source}");
+        server.stop().await;
+    }
 }

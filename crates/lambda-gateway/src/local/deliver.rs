@@ -66,11 +66,11 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
     let mut response = Response::new(body(&object)?);
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    let mut add = |name: &str, value: &str| -> Result<(), String> {
+    let mut add = |name: &str, value: &[u8]| -> Result<(), String> {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("invalid header name {name:?}"))?;
-        let value =
-            HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+        let value = HeaderValue::from_bytes(value)
+            .map_err(|_| format!("invalid value for header {name}"))?;
         headers.try_append(name, value).map_err(|_| {
             "the response event has more headers than a response can carry".to_owned()
         })?;
@@ -82,34 +82,34 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
             let multi = multi_value_headers_in_order.as_deref();
             for (name, values) in multi.into_iter().flatten() {
                 for value in strings(values, name)? {
-                    add(name, value)?;
+                    add(name, &value)?;
                 }
             }
             for (name, value) in headers_in_order.iter().flatten() {
                 if !multi.is_some_and(|m| m.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))) {
-                    add(name, string(value, name)?)?;
+                    add(name, &string(value, name)?)?;
                 }
             }
         }
         LocalSource::ApiGatewayHttp | LocalSource::FunctionUrl => {
             for (name, value) in headers_in_order.iter().flatten() {
-                add(name, string(value, name)?)?;
+                add(name, &string(value, name)?)?;
             }
-            for cookie in object
-                .get("cookies")
+            let cookies = ordered.cookies.filter(|c| c.get() != "null");
+            for cookie in cookies
                 .map(|c| strings(c, "cookies"))
                 .transpose()?
                 .into_iter()
                 .flatten()
             {
-                add(SET_COOKIE.as_str(), cookie)?;
+                add(SET_COOKIE.as_str(), &cookie)?;
             }
         }
         LocalSource::Alb => {
             let map = headers_in_order
                 .ok_or("the target group sends single-value headers, but the response event has no `headers` object")?;
             for (name, value) in &map {
-                add(name, string(value, name)?)?;
+                add(name, &string(value, name)?)?;
             }
         }
         LocalSource::AlbMultiValue => {
@@ -118,7 +118,7 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
             )?;
             for (name, values) in &map {
                 for value in strings(values, name)? {
-                    add(name, value)?;
+                    add(name, &value)?;
                 }
             }
         }
@@ -126,39 +126,42 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
     Ok(response)
 }
 
-/// A response event's header objects, unparsed.
+/// A response event's header objects and cookies, unparsed.
 #[derive(Debug, Default, Deserialize)]
 struct HeaderObjects<'a> {
     #[serde(borrow, default)]
     headers: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "multiValueHeaders")]
     multi_value_headers: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    cookies: Option<&'a RawValue>,
 }
 
-/// A JSON object's members in document order; `None` when `raw` is absent or not an object.
-fn members(raw: Option<&RawValue>) -> Option<Vec<(String, Value)>> {
-    serde_json::from_str::<Members>(raw?.get())
+/// A JSON object's members in document order, values unparsed; `None` when `raw` is absent or
+/// not an object.
+fn members(raw: Option<&RawValue>) -> Option<Vec<(String, &RawValue)>> {
+    serde_json::from_str::<Members<'_>>(raw?.get())
         .ok()
         .map(|m| m.0)
 }
 
 /// A JSON object's members in document order (a `serde_json::Map` sorts them by key).
-struct Members(Vec<(String, Value)>);
+struct Members<'a>(Vec<(String, &'a RawValue)>);
 
-impl<'de> Deserialize<'de> for Members {
+impl<'de> Deserialize<'de> for Members<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MembersVisitor;
 
         impl<'de> Visitor<'de> for MembersVisitor {
-            type Value = Members;
+            type Value = Members<'de>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
                 let mut members = Vec::new();
-                while let Some(member) = map.next_entry::<String, Value>()? {
+                while let Some(member) = map.next_entry::<String, &'de RawValue>()? {
                     members.push(member);
                 }
                 Ok(Members(members))
@@ -188,22 +191,83 @@ fn body(object: &Map<String, Value>) -> Result<Bytes, String> {
     }
 }
 
-fn string<'a>(value: &'a Value, name: &str) -> Result<&'a str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| format!("header {name:?} is not a string"))
+/// A header value's bytes from its JSON string. lambda-gateway writes a header value that is not
+/// UTF-8 with each byte above 0x7F as a `\u0080`–`\u00ff` escape (UTF-8 text is written as is),
+/// so such an escape is read back as that one byte: the client gets the service's bytes
+/// exactly. Any other string reads as its UTF-8 text.
+fn string(value: &RawValue, name: &str) -> Result<Vec<u8>, String> {
+    header_bytes(value.get()).ok_or_else(|| format!("header {name:?} is not a string"))
 }
 
-fn strings<'a>(value: &'a Value, name: &str) -> Result<Vec<&'a str>, String> {
-    value
-        .as_array()
-        .ok_or_else(|| format!("{name:?} is not an array"))?
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| format!("{name:?} holds a non-string"))
-        })
+fn strings(value: &RawValue, name: &str) -> Result<Vec<Vec<u8>>, String> {
+    let items: Vec<&RawValue> =
+        serde_json::from_str(value.get()).map_err(|_| format!("{name:?} is not an array"))?;
+    items
+        .into_iter()
+        .map(|item| header_bytes(item.get()).ok_or_else(|| format!("{name:?} holds a non-string")))
         .collect()
+}
+
+/// The bytes of a JSON string literal (`"..."`, valid JSON), `\u0080`–`\u00ff` escapes read as
+/// single bytes; `None` when `literal` is not a string.
+fn header_bytes(literal: &str) -> Option<Vec<u8>> {
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
+    let bytes = inner.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let escape = *bytes.get(i + 1)?;
+        i += 2;
+        let simple = match escape {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let unit = hex4(bytes.get(i..i + 4)?)?;
+                i += 4;
+                let code = if (0xD800..0xDC00).contains(&unit) {
+                    // a surrogate pair: `\uD83D\uDE00`
+                    let low = match bytes.get(i..i + 6)? {
+                        [b'\\', b'u', rest @ ..] => hex4(rest)?,
+                        _ => return None,
+                    };
+                    i += 6;
+                    0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+                } else {
+                    u32::from(unit)
+                };
+                match code {
+                    0x80..=0xFF => out.push(u8::try_from(code).ok()?),
+                    _ => {
+                        let mut utf8 = [0; 4];
+                        out.extend_from_slice(
+                            char::from_u32(code)?.encode_utf8(&mut utf8).as_bytes(),
+                        );
+                    }
+                }
+                continue;
+            }
+            _ => return None,
+        };
+        out.push(simple);
+    }
+    Some(out)
+}
+
+/// Four hex digits.
+fn hex4(digits: &[u8]) -> Option<u16> {
+    u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
 #[cfg(test)]
@@ -229,6 +293,16 @@ mod tests {
         );
         let error = response(LocalSource::ApiGatewayRest, event.as_bytes()).unwrap_err();
         assert!(error.contains("more headers"), "{error}");
+    }
+
+    #[test]
+    fn header_bytes_that_are_not_utf8_reach_the_client_byte_for_byte() {
+        let event = r#"{"statusCode":200,"headers":{"x-raw":"\u00ff\u00fe\u0080","x-text":"caf\u00e9 \u00e9t\u00e9","x-utf8":"café \ud83d\ude00 \"q\" \\"},"cookies":[]}"#;
+        let response = response(LocalSource::ApiGatewayHttp, event.as_bytes()).unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-raw"].as_bytes(), b"\xff\xfe\x80");
+        assert_eq!(headers["x-text"].as_bytes(), b"caf\xe9 \xe9t\xe9");
+        assert_eq!(headers["x-utf8"].as_bytes(), "café 😀 \"q\" \\".as_bytes());
     }
 
     #[test]

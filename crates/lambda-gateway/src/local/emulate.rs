@@ -11,20 +11,33 @@ use serde_json::{Map, Value, json};
 
 use super::LocalSource;
 
+/// The two ends of the client's connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Connection {
+    /// The client's address.
+    pub(crate) peer: SocketAddr,
+    /// The server's address the client connected to.
+    pub(crate) local: SocketAddr,
+}
+
 /// The synthesized event, pretty-printed (it is also what capture files hold).
+///
+/// `peer` is the client's address (the source IP each front door reports), `local` the address
+/// the client connected to (ALB's `X-Forwarded-Port`).
 pub(crate) fn event(
     source: LocalSource,
     parts: &Parts,
     body: &[u8],
-    peer: SocketAddr,
+    connection: Connection,
     request_id: &str,
 ) -> Vec<u8> {
+    let peer = connection.peer;
     let value = match source {
         LocalSource::ApiGatewayRest => rest(parts, body, peer, request_id),
         LocalSource::ApiGatewayHttp => v2(parts, body, peer, request_id, false),
         LocalSource::FunctionUrl => v2(parts, body, peer, request_id, true),
-        LocalSource::Alb => alb(parts, body, false),
-        LocalSource::AlbMultiValue => alb(parts, body, true),
+        LocalSource::Alb => alb(parts, body, connection, false),
+        LocalSource::AlbMultiValue => alb(parts, body, connection, true),
     };
     // Serializing a Value into a Vec cannot fail.
     serde_json::to_vec_pretty(&value).unwrap_or_default()
@@ -288,17 +301,40 @@ fn v2(parts: &Parts, body: &[u8], peer: SocketAddr, request_id: &str, function_u
     Value::Object(event)
 }
 
-/// ALB event: nothing decoded; single- or multi-value maps per the target group's mode.
-fn alb(parts: &Parts, body: &[u8], multi_value: bool) -> Value {
+/// ALB event: nothing decoded; single- or multi-value maps per the target group's mode. As ALB
+/// does in its default `append` mode, the client's address is appended to `X-Forwarded-For` (to
+/// the last line the client sent, or as a new header) and `X-Forwarded-Proto` and
+/// `X-Forwarded-Port` say how the client connected, replacing what the client sent.
+fn alb(parts: &Parts, body: &[u8], connection: Connection, multi_value: bool) -> Value {
     let query = group(
         raw_pairs(parts.uri.query().unwrap_or_default()).map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
     let headers = header_lists(&parts.headers);
-    let headers = group(
+    let mut headers = group(
         headers
             .into_iter()
+            .filter(|(n, _)| !matches!(*n, "x-forwarded-proto" | "x-forwarded-port"))
             .flat_map(|(n, vs)| vs.into_iter().map(move |v| (n.to_owned(), v))),
     );
+    let peer = connection.peer.ip().to_string();
+    match headers
+        .iter_mut()
+        .find(|(name, _)| name == "x-forwarded-for")
+    {
+        Some((_, values)) => match values.last_mut() {
+            Some(last) if !last.trim_matches([' ', '\t']).is_empty() => {
+                *last = format!("{last}, {peer}")
+            }
+            Some(last) => *last = peer,
+            None => values.push(peer),
+        },
+        None => headers.push(("x-forwarded-for".to_owned(), vec![peer])),
+    }
+    headers.push(("x-forwarded-proto".to_owned(), vec!["http".to_owned()]));
+    headers.push((
+        "x-forwarded-port".to_owned(),
+        vec![connection.local.port().to_string()],
+    ));
     let mut event = Map::new();
     event.insert(
         "requestContext".into(),

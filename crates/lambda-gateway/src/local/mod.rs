@@ -41,6 +41,9 @@ use tower::Service;
 
 use crate::Gateway;
 
+/// The local server's port when neither `PORT` nor [`Gateway::local_addr`] says otherwise.
+const DEFAULT_PORT: u16 = 3000;
+
 /// Which front door the local server emulates.
 ///
 /// Set with [`Gateway::local_source`] or `LAMBDA_GATEWAY_SOURCE`
@@ -81,15 +84,14 @@ impl LocalSource {
     /// API id and stage) is fixed; the rest follows the front door's rules: REST decodes the
     /// path and query, payload 2.0 keeps them raw, splits `cookie` into `cookies` and
     /// comma-joins repeated headers, ALB passes everything as sent and keeps the last value of a
-    /// repeated header or query key in single-value mode.
+    /// repeated header or query key in single-value mode, appends the client (127.0.0.1) to
+    /// `X-Forwarded-For` and sets `X-Forwarded-Proto: http` and `X-Forwarded-Port: 3000`.
     pub fn request_event(self, request: &http::request::Parts, body: &[u8]) -> Vec<u8> {
-        emulate::event(
-            self,
-            request,
-            body,
-            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            "local-test",
-        )
+        let connection = emulate::Connection {
+            peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            local: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+        };
+        emulate::event(self, request, body, connection, "local-test")
     }
 
     /// The HTTP response this front door would deliver for a response event, or why it would
@@ -231,6 +233,7 @@ where
             hits: Hits::default(),
         });
         let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+        let bound = listener.local_addr()?;
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
@@ -258,6 +261,10 @@ where
                             continue;
                         }
                     };
+                    let connection = emulate::Connection {
+                        peer,
+                        local: stream.local_addr().unwrap_or(bound),
+                    };
                     let activity = Activity::new();
                     let service = {
                         let state = Arc::clone(&state);
@@ -267,7 +274,7 @@ where
                             let activity = activity.clone();
                             activity.serving();
                             async move {
-                                let response = state.serve(request, peer).await;
+                                let response = state.serve(request, connection).await;
                                 activity.answered();
                                 Ok::<_, Infallible>(response)
                             }
@@ -309,7 +316,7 @@ where
                     Ok(port) => port.trim().parse::<u16>().map_err(|_| {
                         format!("PORT is {port:?}; expected a port number from 0 to 65535")
                     })?,
-                    Err(_) => 3000,
+                    Err(_) => DEFAULT_PORT,
                 };
                 SocketAddr::from((Ipv4Addr::LOCALHOST, port))
             }
@@ -348,7 +355,11 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    async fn serve(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    async fn serve(
+        &self,
+        request: Request<Incoming>,
+        connection: emulate::Connection,
+    ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
         let limit = self.source.request_body_limit();
@@ -369,8 +380,13 @@ where
                 format!("reading the request body failed: {error}"),
             ),
             Ok(body) => {
-                let event =
-                    emulate::event(self.source, &parts, &body.to_bytes(), peer, &request_id);
+                let event = emulate::event(
+                    self.source,
+                    &parts,
+                    &body.to_bytes(),
+                    connection,
+                    &request_id,
+                );
                 if event.len() > deliver::LAMBDA_PAYLOAD_LIMIT {
                     failure(
                         StatusCode::PAYLOAD_TOO_LARGE,

@@ -285,6 +285,9 @@ impl Drop for Server {
     }
 }
 
+/// The header value `/raw-header-bytes` answers with: not UTF-8.
+pub(crate) const RAW_HEADER_BYTES: &[u8] = b"\xff\xfe\x80 latin-1 caf\xe9";
+
 /// The in-test app; see the module docs.
 pub(crate) async fn app(request: Request<Body>) -> Result<Response<Body>, BoxError> {
     let headers = request.headers();
@@ -296,6 +299,15 @@ pub(crate) async fn app(request: Request<Body>) -> Result<Response<Body>, BoxErr
     }
     if let Some(spec) = headers.get("x-test-response") {
         return Ok(scripted(spec));
+    }
+    if request.uri().path() == "/raw-header-bytes" {
+        // header bytes that are not UTF-8, which a JSON script cannot ask for
+        let mut response = Response::new(Body::from("raw"));
+        response.headers_mut().insert(
+            "x-raw",
+            HeaderValue::from_bytes(RAW_HEADER_BYTES).expect("visible obs-text bytes"),
+        );
+        return Ok(response);
     }
     match request.uri().path() {
         "/add" => Ok(add(&request)),
@@ -361,6 +373,10 @@ fn echo(request: &Request<Body>) -> Response<Body> {
         "query": request.uri().query(),
         "headers": headers,
         "body_base64": STANDARD.encode(request.body().as_bytes()),
+        "source_ip": request
+            .extensions()
+            .get::<lambda_gateway::RequestContext>()
+            .and_then(lambda_gateway::RequestContext::source_ip),
     });
     let mut response = Response::new(Body::from(seen.to_string()));
     response
