@@ -70,6 +70,11 @@ pub enum Error {
     #[error("the response body failed: {0}")]
     ResponseBody(#[source] BoxError),
 
+    /// lambda-gateway itself failed (a bug: it panicked outside the service); the invocation
+    /// fails and the function keeps serving.
+    #[error("lambda-gateway failed: {0}")]
+    Internal(String),
+
     /// The response cannot be written in the source's format.
     #[error("invalid response for {event_source}: {reason}")]
     InvalidResponse {
@@ -149,6 +154,7 @@ impl Error {
             Self::Service(_) => "lambda_gateway::ServiceError",
             Self::ResponseBody(_) => "lambda_gateway::ResponseBodyError",
             Self::InvalidResponse { .. } => "lambda_gateway::InvalidResponse",
+            Self::Internal(_) => "lambda_gateway::InternalError",
         }
     }
 }

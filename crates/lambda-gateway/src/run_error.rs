@@ -10,11 +10,12 @@ use lambda_gateway_core::BoxError;
 ///
 /// `run` returns it boxed, as a [`BoxError`]. Its `Debug` form is its message, so a
 /// `main` that returns the error (`async fn main() -> Result<(), BoxError>`) prints
-/// `Error: unknown local source "bogus"; expected one of ...` rather than a struct dump. The
-/// underlying error, when there is one, is its [`source`](std::error::Error::source).
+/// `Error: unknown local source "bogus"; expected one of ...` rather than a struct dump. Its
+/// [`source`](std::error::Error::source) is the cause of the error it stands for (not that error
+/// itself, whose text is already the message).
 pub struct RunError {
     message: String,
-    source: Option<BoxError>,
+    inner: Option<BoxError>,
 }
 
 impl RunError {
@@ -25,7 +26,7 @@ impl RunError {
         }
         Box::new(Self {
             message: error.to_string(),
-            source: Some(error),
+            inner: Some(error),
         })
     }
 }
@@ -44,9 +45,7 @@ impl fmt::Debug for RunError {
 
 impl std::error::Error for RunError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.inner.as_deref()?.source()
     }
 }
 
@@ -62,9 +61,30 @@ mod tests {
             format!("{error:?}"),
             "PORT is \"x\"; expected a port number from 0 to 65535"
         );
-        assert!(error.source().is_some());
-        // wrapping twice keeps one layer
-        let twice = RunError::wrap(error);
-        assert!(twice.source().is_some_and(|s| !s.is::<RunError>()));
+        assert!(error.source().is_none(), "a string has no cause");
+        // a cause is kept, once; wrapping twice keeps one layer
+        let io = std::io::Error::other("address in use");
+        let cause: BoxError = Box::new(WithCause(io));
+        let error = RunError::wrap(RunError::wrap(cause));
+        assert_eq!(format!("{error:?}"), "cannot listen");
+        assert_eq!(
+            error.source().map(ToString::to_string).as_deref(),
+            Some("address in use")
+        );
+    }
+
+    #[derive(Debug)]
+    struct WithCause(std::io::Error);
+
+    impl fmt::Display for WithCause {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("cannot listen")
+        }
+    }
+
+    impl std::error::Error for WithCause {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 }

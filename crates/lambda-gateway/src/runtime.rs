@@ -1,9 +1,11 @@
 //! Running a [`Gateway`] on the Lambda Runtime API through `lambda_runtime`.
 
 use std::{
+    any::Any,
     convert::Infallible,
     env,
     future::Future,
+    panic::{self, AssertUnwindSafe},
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -31,6 +33,9 @@ use crate::Gateway;
 ///   chain, whose handler hands it back as the invocation's response;
 /// - failed: the failure is logged once (WARN when the event is at fault, ERROR otherwise) and
 ///   reported to the Runtime API's `/error` endpoint here, `errorType` naming its kind.
+///
+/// (`lambda_runtime`'s TRACE-level record of "the raw JSON event" therefore shows the response
+/// event: what its handler chain receives.)
 struct GatewayLayer<S> {
     gateway: Arc<Gateway<S>>,
     client: Arc<Client>,
@@ -81,9 +86,17 @@ where
         let client = Arc::clone(&self.client);
         Box::pin(async move {
             let event = std::mem::take(&mut invocation.body);
-            let handled = gateway
-                .handle(event, Some(&invocation.context.request_id), None)
-                .await;
+            let handling = gateway.handle(event, Some(&invocation.context.request_id), None);
+            // The service's own code is guarded inside `handle`; this catches a panic of the
+            // gateway itself, which would otherwise end `run`.
+            let handled = CatchPanic { future: handling }
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(Error::Internal(format!(
+                        "panicked: {}",
+                        crate::gateway::panic_message(&*panic)
+                    )))
+                });
             match handled {
                 Ok(response) => {
                     invocation.body = Bytes::from(response);
@@ -95,6 +108,27 @@ where
                 }
             }
         })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// `future`, a panic in its `poll` returned as `Err` with the panic's payload.
+    struct CatchPanic<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let future = self.project().future;
+        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
     }
 }
 

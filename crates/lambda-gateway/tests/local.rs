@@ -699,7 +699,7 @@ async fn slow_header_connections_are_closed_within_the_timeout_while_requests_ke
 }
 
 #[tokio::test]
-async fn idle_connections_are_closed_after_the_idle_timeout() {
+async fn idle_connections_and_stalled_bodies_are_closed_after_the_idle_timeout() {
     let server = Server::start_limited(LocalSource::Alb, limits(60_000, 300, 256)).await;
     // a connection that never sends anything
     let mut silent = TcpStream::connect(server.addr()).await.unwrap();

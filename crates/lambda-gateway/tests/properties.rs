@@ -441,7 +441,6 @@ fn last_only<K: Ord, V: Clone>(map: BTreeMap<K, Vec<V>>) -> BTreeMap<K, Vec<V>> 
         .collect()
 }
 
-/// H1, H2, A3: every value of a name joined into one.
 /// **A4**: the headers ALB adds for a client at 127.0.0.1 on the default local port.
 fn alb_forwarding(mut headers: BTreeMap<String, Vec<Vec<u8>>>) -> BTreeMap<String, Vec<Vec<u8>>> {
     let peer = b"127.0.0.1".to_vec();
@@ -458,6 +457,7 @@ fn alb_forwarding(mut headers: BTreeMap<String, Vec<Vec<u8>>>) -> BTreeMap<Strin
     headers
 }
 
+/// H1, H2, A3: every value of a name joined into one.
 fn joined(map: BTreeMap<String, Vec<Vec<u8>>>, separator: &[u8]) -> BTreeMap<String, Vec<Vec<u8>>> {
     map.into_iter()
         .map(|(k, vs)| (k, vec![vs.join(separator)]))

@@ -59,7 +59,8 @@ pub(crate) fn response(source: LocalSource, event: &[u8]) -> Result<Response<Byt
 
     // `object`'s maps are sorted by key; the header objects are read again in document order,
     // which is the order a front door reads them in (ALB single-value `Set-Cookie` variants).
-    let ordered: HeaderObjects<'_> = serde_json::from_slice(event).unwrap_or_default();
+    let ordered: HeaderObjects<'_> = serde_json::from_slice(event)
+        .map_err(|e| format!("the response event's headers or cookies cannot be read: {e}"))?;
     let headers_in_order = members(ordered.headers);
     let multi_value_headers_in_order = members(ordered.multi_value_headers);
 
@@ -242,6 +243,9 @@ fn header_bytes(literal: &str) -> Option<Vec<u8>> {
                         [b'\\', b'u', rest @ ..] => hex4(rest)?,
                         _ => return None,
                     };
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
                     i += 6;
                     0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
                 } else {
@@ -267,6 +271,9 @@ fn header_bytes(literal: &str) -> Option<Vec<u8>> {
 
 /// Four hex digits.
 fn hex4(digits: &[u8]) -> Option<u16> {
+    if digits.len() != 4 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
     u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
@@ -303,6 +310,33 @@ mod tests {
         assert_eq!(headers["x-raw"].as_bytes(), b"\xff\xfe\x80");
         assert_eq!(headers["x-text"].as_bytes(), b"caf\xe9 \xe9t\xe9");
         assert_eq!(headers["x-utf8"].as_bytes(), "café 😀 \"q\" \\".as_bytes());
+    }
+
+    #[test]
+    fn malformed_escapes_are_not_strings_and_never_panic() {
+        for literal in [
+            r#""\ud800\u0041""#,
+            r#""\ud800""#,
+            r#""\ud800\udbff""#,
+            r#""\u+0ff""#,
+            r#""\u00f""#,
+            r#""\x""#,
+            r#""\""#,
+            "\"",
+            "1",
+        ] {
+            assert_eq!(header_bytes(literal), None, "{literal}");
+        }
+        assert_eq!(
+            header_bytes(r#""\ud83d\ude00""#),
+            Some("😀".as_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn a_repeated_header_object_is_a_502_not_dropped_cookies() {
+        let event = br#"{"statusCode":200,"headers":{},"cookies":["a=1"],"cookies":["b=2"]}"#;
+        assert!(response(LocalSource::FunctionUrl, event).is_err());
     }
 
     #[test]

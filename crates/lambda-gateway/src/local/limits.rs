@@ -27,18 +27,18 @@ use tokio::{
 /// | Limit | Default | When it is hit |
 /// |---|---|---|
 /// | [`header_read_timeout`](Self::header_read_timeout) | 10 s | a request's head (request line and headers) is not complete this long after its first byte arrived: the connection is closed |
-/// | [`idle_timeout`](Self::idle_timeout) | 30 s | a keep-alive connection carries no request and no byte for this long (counted from its last response, or from its opening): the connection is closed |
+/// | [`idle_timeout`](Self::idle_timeout) | 30 s | a connection sends nothing for this long between requests (counted from its last response, or from its opening) or in the middle of a request body: the connection is closed |
 /// | [`max_connections`](Self::max_connections) | 256 | this many connections are open: the next one waits in the listen backlog until one closes |
 ///
 /// The first time each limit is hit it is logged as a warning (later hits at debug level). A
-/// request being served has no time limit here: the service's own time is its own (on Lambda the
-/// function's timeout applies).
+/// request whose body has arrived has no time limit here: the service's own time is its own (on
+/// Lambda the function's timeout applies). `Duration::MAX` turns a timeout off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LocalLimits {
     /// How long a request's head may take from its first byte.
     pub header_read_timeout: Duration,
-    /// How long a connection may sit without a request.
+    /// How long a connection may send nothing between requests, or within a request body.
     pub idle_timeout: Duration,
     /// How many connections may be open at once (at least 1).
     pub max_connections: usize,
@@ -102,7 +102,7 @@ impl Hits {
             Hit::IdleTimeout => (
                 1,
                 format!(
-                    "closed a connection idle for {:?} (idle_timeout)",
+                    "closed a connection that sent nothing for {:?} (idle_timeout)",
                     limits.idle_timeout
                 ),
             ),
@@ -132,6 +132,8 @@ enum Phase {
     Idle(Instant),
     /// A request's head has been arriving since `Instant`.
     ReadingHead(Instant),
+    /// A request's body is being read; its last byte came at `Instant`.
+    ReadingBody(Instant),
     /// A request is with the service.
     Serving,
 }
@@ -171,8 +173,13 @@ impl Activity {
         self.0.changed.notified().await;
     }
 
-    /// A request's head is complete: it is with the service.
-    pub(crate) fn serving(&self) {
+    /// A request's head is complete: its body is read next.
+    pub(crate) fn head_read(&self) {
+        self.update(|_| Phase::ReadingBody(Instant::now()));
+    }
+
+    /// A request's body is complete: the request is with the service.
+    pub(crate) fn body_read(&self) {
         self.update(|_| Phase::Serving);
     }
 
@@ -184,6 +191,7 @@ impl Activity {
     fn bytes_read(&self) {
         self.update(|phase| match phase {
             Phase::Idle(_) => Phase::ReadingHead(Instant::now()),
+            Phase::ReadingBody(_) => Phase::ReadingBody(Instant::now()),
             other => other,
         });
     }
@@ -196,16 +204,19 @@ impl Activity {
     }
 
     /// When the connection's current phase runs out, and which limit that is; `None` while a
-    /// request is with the service.
+    /// request is with the service (or when the limit is too far away to fall due).
     pub(crate) fn deadline(&self, limits: &LocalLimits) -> Option<(Instant, Hit)> {
         let phase = *self.0.phase.lock().ok()?;
-        match phase {
-            Phase::Idle(since) => Some((since + limits.idle_timeout, Hit::IdleTimeout)),
-            Phase::ReadingHead(since) => {
-                Some((since + limits.header_read_timeout, Hit::HeaderReadTimeout))
+        let (since, timeout, hit) = match phase {
+            Phase::Idle(since) | Phase::ReadingBody(since) => {
+                (since, limits.idle_timeout, Hit::IdleTimeout)
             }
-            Phase::Serving => None,
-        }
+            Phase::ReadingHead(since) => {
+                (since, limits.header_read_timeout, Hit::HeaderReadTimeout)
+            }
+            Phase::Serving => return None,
+        };
+        Some((since.checked_add(timeout)?, hit))
     }
 }
 
@@ -271,5 +282,36 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
             self.activity.bytes_written();
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_of_duration_max_is_no_deadline_not_an_overflow() {
+        let limits = LocalLimits::default()
+            .idle_timeout(Duration::MAX)
+            .header_read_timeout(Duration::MAX);
+        let activity = Activity::new();
+        assert_eq!(activity.deadline(&limits), None);
+        activity.bytes_read();
+        assert_eq!(activity.deadline(&limits), None);
+        let deadline = activity.deadline(&LocalLimits::default());
+        assert!(matches!(deadline, Some((_, Hit::HeaderReadTimeout))));
+    }
+
+    #[test]
+    fn a_request_body_is_timed_by_its_last_byte_and_the_service_not_at_all() {
+        let limits = LocalLimits::default();
+        let activity = Activity::new();
+        activity.bytes_read();
+        activity.head_read();
+        assert!(matches!(activity.deadline(&limits), Some((_, Hit::IdleTimeout))));
+        activity.body_read();
+        assert_eq!(activity.deadline(&limits), None);
+        activity.answered();
+        assert!(matches!(activity.deadline(&limits), Some((_, Hit::IdleTimeout))));
     }
 }

@@ -96,6 +96,11 @@ impl LocalSource {
 
     /// The HTTP response this front door would deliver for a response event, or why it would
     /// answer 502 instead (over its size limit, not JSON, the wrong header mode for ALB...).
+    ///
+    /// Header values are read as lambda-gateway writes them: a `\u0080`–`\u00ff` escape is the
+    /// one byte of a value that was not UTF-8, so the client gets the service's bytes exactly. A
+    /// response event from another writer that escapes ordinary non-ASCII text that way (`caf\u00e9`
+    /// for `café`) reads as those single bytes.
     pub fn client_response(self, response_event: &[u8]) -> Result<Response<Bytes>, String> {
         deliver::response(self, response_event)
     }
@@ -232,7 +237,9 @@ where
             limits,
             hits: Hits::default(),
         });
-        let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+        let connections = Arc::new(Semaphore::new(
+            limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+        ));
         let bound = listener.local_addr()?;
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -272,9 +279,9 @@ where
                         hyper::service::service_fn(move |request| {
                             let state = Arc::clone(&state);
                             let activity = activity.clone();
-                            activity.serving();
+                            activity.head_read();
                             async move {
-                                let response = state.serve(request, connection).await;
+                                let response = state.serve(request, connection, &activity).await;
                                 activity.answered();
                                 Ok::<_, Infallible>(response)
                             }
@@ -359,6 +366,7 @@ where
         &self,
         request: Request<Incoming>,
         connection: emulate::Connection,
+        activity: &Activity,
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
@@ -367,7 +375,9 @@ where
         let request_id = format!("local-{n:08}");
         let mut service_time = Duration::ZERO;
 
-        let response = match Limited::new(body, limit).collect().await {
+        let collected = Limited::new(body, limit).collect().await;
+        activity.body_read();
+        let response = match collected {
             Err(error) if error.is::<http_body_util::LengthLimitError>() => failure(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
