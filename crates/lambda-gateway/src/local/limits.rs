@@ -308,10 +308,16 @@ mod tests {
         let activity = Activity::new();
         activity.bytes_read();
         activity.head_read();
-        assert!(matches!(activity.deadline(&limits), Some((_, Hit::IdleTimeout))));
+        assert!(matches!(
+            activity.deadline(&limits),
+            Some((_, Hit::IdleTimeout))
+        ));
         activity.body_read();
         assert_eq!(activity.deadline(&limits), None);
         activity.answered();
-        assert!(matches!(activity.deadline(&limits), Some((_, Hit::IdleTimeout))));
+        assert!(matches!(
+            activity.deadline(&limits),
+            Some((_, Hit::IdleTimeout))
+        ));
     }
 }
