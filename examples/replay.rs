@@ -13,7 +13,8 @@ pub(crate) fn event_file() -> Option<PathBuf> {
     None
 }
 
-/// Reads the event, runs `invoke` on it and prints the response event; errors go to stderr.
+/// Reads the event, runs `invoke` on it and prints the response event; an error is printed as
+/// its message (`Error: ...`) and the process exits with status 1.
 pub(crate) async fn replay<F, Fut>(path: PathBuf, invoke: F) -> Result<(), lambda_gateway::BoxError>
 where
     F: FnOnce(Vec<u8>) -> Fut,
@@ -21,7 +22,14 @@ where
 {
     let event = std::fs::read(&path)
         .map_err(|e| format!("cannot read event file {}: {e}", path.display()))?;
-    let response = invoke(event).await?;
-    println!("{}", String::from_utf8_lossy(&response));
-    Ok(())
+    match invoke(event).await {
+        Ok(response) => {
+            println!("{}", String::from_utf8_lossy(&response));
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("Error: {error}");
+            std::process::exit(1);
+        }
+    }
 }

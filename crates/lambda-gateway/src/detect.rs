@@ -8,9 +8,16 @@ use serde_json::{Map, Value};
 /// Decides the source from the discriminating fields:
 /// `requestContext.elb` → ALB; `version: "2.0"` with `requestContext.http` → payload 2.0;
 /// `httpMethod` with `requestContext` → REST (or HTTP API payload 1.0).
+///
+/// Events that look like these but are not HTTP requests are claimed by none: Lambda authorizer
+/// requests (`methodArn`, `routeArn`; a REST REQUEST authorizer carries `httpMethod` and a
+/// `requestContext`, an HTTP API one `version: "2.0"` and `requestContext.http`) and WebSocket
+/// events (`requestContext.connectionId` / `eventType`; a `$connect` may carry `httpMethod`).
 pub(crate) fn detect(view: &EventView<'_>) -> Option<Source> {
     let context = view.request_context.as_ref()?;
-    if context.elb.0 {
+    if is_not_http(view) {
+        None
+    } else if context.elb.0 {
         Some(Source::Alb)
     } else if view
         .version
@@ -26,11 +33,24 @@ pub(crate) fn detect(view: &EventView<'_>) -> Option<Source> {
     }
 }
 
+/// Whether the event is an authorizer request or a WebSocket event: never served as an HTTP
+/// request, even to a gateway whose source is forced.
+pub(crate) fn is_not_http(view: &EventView<'_>) -> bool {
+    view.method_arn.0
+        || view.route_arn.0
+        || view
+            .request_context
+            .as_ref()
+            .is_some_and(|c| c.connection_id.0 || c.event_type.0)
+}
+
 /// The same rules over a generic JSON object (error path only).
 fn detect_value(object: &Map<String, Value>) -> Option<Source> {
     let context = object.get("requestContext")?.as_object()?;
     let present = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
-    if present(context.get("elb")) {
+    if not_http(object).is_some() {
+        None
+    } else if present(context.get("elb")) {
         Some(Source::Alb)
     } else if object.get("version").and_then(Value::as_str) == Some("2.0")
         && present(context.get("http"))
@@ -41,6 +61,33 @@ fn detect_value(object: &Map<String, Value>) -> Option<Source> {
     } else {
         None
     }
+}
+
+/// What an event that looks like an HTTP request but is not one is, for the error that says so.
+fn not_http(object: &Map<String, Value>) -> Option<String> {
+    let present = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
+    let context = object.get("requestContext").and_then(Value::as_object);
+    let kind = object.get("type").and_then(Value::as_str);
+    if present(object.get("methodArn")) || present(object.get("routeArn")) {
+        let kind = kind.map_or_else(String::new, |k| {
+            format!(" of type {}", excerpt(k.as_bytes()))
+        });
+        return Some(format!(
+            "an API Gateway Lambda authorizer request{kind}, which expects an authorization \
+             policy, not an HTTP response"
+        ));
+    }
+    let context = context?;
+    if present(context.get("connectionId")) || present(context.get("eventType")) {
+        let event = context
+            .get("eventType")
+            .and_then(Value::as_str)
+            .map_or_else(String::new, |e| format!(" ({})", excerpt(e.as_bytes())));
+        return Some(format!(
+            "an API Gateway WebSocket event{event}, which this build does not serve"
+        ));
+    }
+    None
 }
 
 /// The error for a payload that did not parse into the view or matched no source.
@@ -68,6 +115,9 @@ pub(crate) fn diagnose(payload: &[u8]) -> Error {
             "requestContext.http",
             "missing; a payload 2.0 event carries the method and path there",
         );
+    }
+    if let Some(found) = not_http(&object) {
+        return Error::UnrecognizedEvent { found };
     }
     let Some(source) = detect_value(&object) else {
         return Error::UnrecognizedEvent {

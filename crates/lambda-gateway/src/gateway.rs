@@ -276,6 +276,7 @@ where
         route: &mut Route,
     ) -> Result<Request<Body>, Error> {
         let source = match self.source {
+            Some(_) if detect::is_not_http(view) => return Err(detect::diagnose(event)),
             Some(source) => source,
             None => detect::detect(view).ok_or_else(|| detect::diagnose(event))?,
         };

@@ -333,7 +333,7 @@ mod tests {
 
     use http::HeaderMap;
     use http_body::Frame;
-    use lambda_gateway_core::RequestContext;
+    use lambda_gateway_core::{RequestContext, Source};
     use serde_json::Value;
 
     use super::*;
@@ -555,6 +555,30 @@ mod tests {
         assert_eq!(answer["statusCode"], 400, "{answer}");
         // not an event at all: the invocation fails
         assert!(run(gateway.invoke(b"[1, 2]")).0.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn authorizer_and_websocket_events_never_reach_the_service_even_with_a_forced_source() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let service = tower::service_fn(move |_request: Request<Body>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, Infallible>(Response::new(Body::empty())) }
+        });
+        let request_authorizer = br#"{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/",
+            "resource":"/","path":"/","httpMethod":"GET","headers":{},"requestContext":{"requestId":"r"}}"#;
+        let websocket_connect = br#"{"httpMethod":"GET","path":"/","headers":{},
+            "requestContext":{"routeKey":"$connect","eventType":"CONNECT","connectionId":"c1","requestId":"r"}}"#;
+        for gateway in [
+            Gateway::new(service.clone()),
+            Gateway::new(service.clone()).source(Source::ApiGatewayRest),
+        ] {
+            for event in [&request_authorizer[..], &websocket_connect[..]] {
+                let error = run(gateway.invoke(event)).0.unwrap_err();
+                assert_eq!(error.kind(), "lambda_gateway::UnrecognizedEvent", "{error}");
+            }
+        }
         assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
 }

@@ -255,6 +255,11 @@ pub struct EventView<'a> {
     pub is_base64_encoded: Option<bool>,
     /// `requestContext`.
     pub request_context: Option<ContextView<'a>>,
+    /// `methodArn`: present only on API Gateway Lambda authorizer requests (REST TOKEN and
+    /// REQUEST, HTTP API payload 1.0, WebSocket `$connect`), which are never HTTP requests.
+    pub method_arn: Present,
+    /// `routeArn`: present only on HTTP API payload 2.0 Lambda authorizer requests.
+    pub route_arn: Present,
 }
 
 /// The fields of `requestContext` any source crate reads.
@@ -273,6 +278,10 @@ pub struct ContextView<'a> {
     pub stage: Option<RawStr<'a>>,
     /// `requestContext.domainName`.
     pub domain_name: Option<RawStr<'a>>,
+    /// `requestContext.connectionId`: API Gateway WebSocket events only.
+    pub connection_id: Present,
+    /// `requestContext.eventType` (`CONNECT`, `MESSAGE`, `DISCONNECT`): WebSocket events only.
+    pub event_type: Present,
 }
 
 /// `requestContext.http` of a payload 2.0 event.
@@ -396,7 +405,7 @@ impl EventView<'_> {
     }
 }
 
-const EVENT_FIELDS: &[&str; 13] = &[
+const EVENT_FIELDS: &[&str; 15] = &[
     "version",
     "httpMethod",
     "path",
@@ -410,6 +419,8 @@ const EVENT_FIELDS: &[&str; 13] = &[
     "body",
     "isBase64Encoded",
     "requestContext",
+    "methodArn",
+    "routeArn",
 ];
 
 impl<'de: 'a, 'a> Deserialize<'de> for EventView<'a> {
@@ -425,7 +436,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for EventView<'a> {
                 // single-value maps met before their multi-value counterpart, read unparsed
                 let mut deferred_headers: Option<&'de RawValue> = None;
                 let mut deferred_query: Option<&'de RawValue> = None;
-                let mut seen = [false; 13];
+                let mut seen = [false; 15];
                 while let Some(index) = map.next_key_seed(Key(EVENT_FIELDS))? {
                     if index < seen.len() {
                         if seen[index] {
@@ -456,6 +467,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for EventView<'a> {
                         10 => view.body = map.next_value()?,
                         11 => view.is_base64_encoded = map.next_value()?,
                         12 => view.request_context = map.next_value()?,
+                        13 => view.method_arn = map.next_value()?,
+                        14 => view.route_arn = map.next_value()?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -483,13 +496,15 @@ fn deferred<'de, E: de::Error>(raw: &'de RawValue) -> Result<Option<Pairs<'de>>,
     serde_json::from_str(raw.get()).map_err(E::custom)
 }
 
-const CONTEXT_FIELDS: &[&str; 6] = &[
+const CONTEXT_FIELDS: &[&str; 8] = &[
     "elb",
     "http",
     "identity",
     "requestId",
     "stage",
     "domainName",
+    "connectionId",
+    "eventType",
 ];
 
 impl<'de: 'a, 'a> Deserialize<'de> for ContextView<'a> {
@@ -503,6 +518,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for ContextView<'a> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut view = ContextView::default();
                 let mut elb = None;
+                let mut connection_id = None;
+                let mut event_type = None;
                 while let Some(index) = map.next_key_seed(Key(CONTEXT_FIELDS))? {
                     match index {
                         0 => once(&mut map, &mut elb, "elb")?,
@@ -511,12 +528,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for ContextView<'a> {
                         3 => once(&mut map, &mut view.request_id, "requestId")?,
                         4 => once(&mut map, &mut view.stage, "stage")?,
                         5 => once(&mut map, &mut view.domain_name, "domainName")?,
+                        6 => once(&mut map, &mut connection_id, "connectionId")?,
+                        7 => once(&mut map, &mut event_type, "eventType")?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
                 view.elb = Present(elb.is_some_and(|p: Present| p.0));
+                view.connection_id = Present(connection_id.is_some_and(|p: Present| p.0));
+                view.event_type = Present(event_type.is_some_and(|p: Present| p.0));
                 Ok(view)
             }
         }

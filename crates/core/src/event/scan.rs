@@ -497,6 +497,8 @@ impl<'a> Scanner<'a> {
                 b"body" => 10,
                 b"isBase64Encoded" => 11,
                 b"requestContext" => 12,
+                b"methodArn" => 13,
+                b"routeArn" => 14,
                 _ => return scanner.skip_value(1),
             };
             if seen & 1 << index != 0 {
@@ -523,7 +525,9 @@ impl<'a> Scanner<'a> {
                 9 => view.cookies = scanner.opt_list()?,
                 10 => view.body = scanner.opt_string()?,
                 11 => view.is_base64_encoded = scanner.opt_bool()?,
-                _ => scanner.opt_context(&mut view.request_context)?,
+                12 => scanner.opt_context(&mut view.request_context)?,
+                13 => view.method_arn = scanner.present(1)?,
+                _ => view.route_arn = scanner.present(1)?,
             }
             Ok(())
         })?;
@@ -616,15 +620,13 @@ impl<'a> Scanner<'a> {
         }
         let view = slot.insert(ContextView::default());
         let mut elb = None;
+        let mut connection_id = None;
+        let mut event_type = None;
+        let present = |s: &mut Self| Ok(s.present(2)?.0.then_some(()));
         self.object(|scanner, key| match key.as_bytes() {
-            b"elb" => scanner.once(&mut elb, |s| {
-                Ok(if s.null()? {
-                    None
-                } else {
-                    s.skip_value(2)?;
-                    Some(())
-                })
-            }),
+            b"elb" => scanner.once(&mut elb, present),
+            b"connectionId" => scanner.once(&mut connection_id, present),
+            b"eventType" => scanner.once(&mut event_type, present),
             b"http" => scanner.once(&mut view.http, Self::opt_http),
             b"identity" => scanner.once(&mut view.identity, Self::opt_identity),
             b"requestId" => scanner.once(&mut view.request_id, Self::opt_string),
@@ -633,7 +635,18 @@ impl<'a> Scanner<'a> {
             _ => scanner.skip_value(2),
         })?;
         view.elb = Present(elb.is_some());
+        view.connection_id = Present(connection_id.is_some());
+        view.event_type = Present(event_type.is_some());
         Ok(())
+    }
+
+    /// Whether a value is there and not `null`; it is skipped unparsed (at nesting `depth`).
+    fn present(&mut self, depth: u32) -> Scan<Present> {
+        if self.null()? {
+            return Ok(Present(false));
+        }
+        self.skip_value(depth)?;
+        Ok(Present(true))
     }
 
     fn opt_http(&mut self) -> Scan<Option<HttpView<'a>>> {
@@ -681,6 +694,20 @@ mod tests {
             assert_eq!(fast, &slow, "{input}");
         }
         fast
+    }
+
+    #[test]
+    fn authorizer_and_websocket_markers_are_read_as_by_serde() {
+        let view = both(
+            r#"{"methodArn":{"x":[1]},"routeArn":null,"requestContext":{"connectionId":"a","eventType":null}}"#,
+        )
+        .expect("scanned");
+        assert!(view.method_arn.0 && !view.route_arn.0);
+        let context = view.request_context.expect("a context");
+        assert!(context.connection_id.0 && !context.event_type.0);
+        // a repeated marker is left to serde, which names it
+        assert!(scanned(br#"{"methodArn":"a","methodArn":"b"}"#).is_none());
+        assert!(scanned(br#"{"requestContext":{"eventType":"A","eventType":"B"}}"#).is_none());
     }
 
     #[test]
