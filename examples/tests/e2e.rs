@@ -917,3 +917,34 @@ fn a_start_up_error_prints_its_message_not_its_debug_form() {
         );
     }
 }
+
+#[tokio::test]
+async fn with_pass_through_on_non_http_events_reach_echo_as_a_post() {
+    let server = RuntimeApi::start().await;
+    let _function =
+        server.spawn_example_with("echo", &[("LAMBDA_GATEWAY_PASS_THROUGH_PATH", "/events")]);
+    let authorizer = r#"{"type":"TOKEN","authorizationToken":"allow","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abcdef/prod/GET/"}"#;
+    for (what, event) in [
+        ("an SQS event", SQS_EVENT),
+        ("an S3 event", S3_EVENT),
+        ("an authorizer request", authorizer),
+        ("a direct invoke of a JSON string", r#""hello""#),
+    ] {
+        let response = server.invoke(event).await.response();
+        assert_eq!(response["method"], "POST", "{what}: {response}");
+        assert_eq!(response["uri"], "/events", "{what}");
+        assert_eq!(response["source"], "pass_through", "{what}");
+        assert_eq!(response["body_base64"], STANDARD.encode(event), "{what}");
+        assert_eq!(
+            response["headers"],
+            json!([["content-type", "application/json"]]),
+            "{what}"
+        );
+    }
+    // the x-echo switches have no request header to ride on; HTTP events are served as before
+    assert_still_serving(&server, "passed-through events").await;
+    // not JSON is still not an event
+    let (error_type, _) = server.invoke(&b"not JSON"[..]).await.error();
+    assert_eq!(error_type, "lambda_gateway::NotJson");
+    server.assert_no_strays();
+}

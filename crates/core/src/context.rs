@@ -20,16 +20,20 @@ pub enum Source {
     ApiGatewayHttp,
     /// Application Load Balancer target group.
     Alb,
+    /// An event no HTTP source claims (SQS, SNS, S3, EventBridge, a direct invoke...), handed to
+    /// the service as a `POST` when the gateway passes such events through.
+    PassThrough,
 }
 
 impl Source {
-    /// The source's stable short name: `apigw_rest`, `apigw_http` or `alb`, the same words as the
-    /// facade's cargo features.
+    /// The source's stable short name: `apigw_rest`, `apigw_http`, `alb` (the same words as the
+    /// facade's cargo features) or `pass_through`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ApiGatewayRest => "apigw_rest",
             Self::ApiGatewayHttp => "apigw_http",
             Self::Alb => "alb",
+            Self::PassThrough => "pass_through",
         }
     }
 }
@@ -100,6 +104,7 @@ pub struct RequestContext {
     pub(crate) source_ip: Option<Text>,
     pub(crate) stage: Option<Text>,
     pub(crate) domain_name: Option<Text>,
+    pub(crate) event_kind: Option<Text>,
     pub(crate) multi_value: bool,
     pub(crate) raw_event: Bytes,
 }
@@ -122,6 +127,7 @@ impl fmt::Debug for RequestContext {
             .field("source_ip", &self.source_ip())
             .field("stage", &self.stage())
             .field("domain_name", &self.domain_name())
+            .field("event_kind", &self.event_kind())
             .field("multi_value", &self.multi_value)
             .field("raw_event", &format_args!("{} bytes", self.raw_event.len()))
             .finish()
@@ -139,6 +145,7 @@ impl RequestContext {
             source_ip: None,
             stage: None,
             domain_name: None,
+            event_kind: None,
             multi_value: false,
             raw_event,
         }
@@ -240,6 +247,15 @@ impl RequestContext {
         self
     }
 
+    #[doc(hidden)] // built by the facade, not by users
+    /// Sets the kind of a passed-through event.
+    #[inline]
+    #[must_use]
+    pub fn with_event_kind(mut self, kind: Option<SharedStr>) -> Self {
+        self.event_kind = kind.map(Text::Own);
+        self
+    }
+
     #[doc(hidden)] // built by the source crates, not by users
     /// Sets the domain name from a string of the raw event (see
     /// [`with_source_ip_from_event`](Self::with_source_ip_from_event)).
@@ -296,6 +312,15 @@ impl RequestContext {
     #[inline]
     pub fn domain_name(&self) -> Option<&str> {
         self.resolve(&self.domain_name)
+    }
+
+    /// For a passed-through event, what kind it is where the event says so: the
+    /// `eventSource` of its first record (`aws:sqs`, `aws:s3`, `aws:sns`, `aws:dynamodb`,
+    /// `aws:kinesis`), the `source` of an EventBridge event (`aws.events` for schedules),
+    /// `aws:logs` for CloudWatch Logs, `apigw_authorizer` or `apigw_websocket`; `None` otherwise
+    /// (a direct invoke) and on every other source.
+    pub fn event_kind(&self) -> Option<&str> {
+        self.resolve(&self.event_kind)
     }
 
     /// Whether the event came through a Lambda Function URL (a payload 2.0 event whose domain

@@ -70,6 +70,16 @@ pub enum Error {
     #[error("the response body failed: {0}")]
     ResponseBody(#[source] BoxError),
 
+    /// The service answered a passed-through event with a status other than 2xx: the invocation
+    /// fails, so the platform retries the event (or sends it to its dead-letter destination).
+    #[error("the service answered {status} to the passed-through event: {reason}")]
+    PassThroughRejected {
+        /// The service's status code.
+        status: u16,
+        /// The start of the service's response body.
+        reason: String,
+    },
+
     /// lambda-gateway itself failed (a bug: it panicked outside the service); the invocation
     /// fails and the function keeps serving.
     #[error("lambda-gateway failed: {0}")]
@@ -155,6 +165,7 @@ impl Error {
             Self::ResponseBody(_) => "lambda_gateway::ResponseBodyError",
             Self::InvalidResponse { .. } => "lambda_gateway::InvalidResponse",
             Self::Internal(_) => "lambda_gateway::InternalError",
+            Self::PassThroughRejected { .. } => "lambda_gateway::PassThroughRejected",
         }
     }
 }

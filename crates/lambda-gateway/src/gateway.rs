@@ -38,6 +38,7 @@ pub struct Gateway<S> {
     binary: BinaryPolicy,
     base_path: Option<String>,
     on_service_error: OnServiceError,
+    pub(crate) pass_through: Option<String>,
     #[cfg(feature = "local")]
     pub(crate) local: crate::local::LocalOptions,
 }
@@ -62,9 +63,38 @@ impl<S> Gateway<S> {
             binary: BinaryPolicy::default(),
             base_path: None,
             on_service_error: OnServiceError::default(),
+            pass_through: None,
             #[cfg(feature = "local")]
             local: crate::local::LocalOptions::default(),
         }
+    }
+
+    /// Hands events no HTTP source claims to the service as `POST {path}` (off by default;
+    /// `run` also reads `LAMBDA_GATEWAY_PASS_THROUGH_PATH`, this setting winning).
+    ///
+    /// An SQS, SNS, S3, EventBridge, DynamoDB or Kinesis event, a schedule, a direct invoke, an
+    /// API Gateway authorizer request — whatever would otherwise fail as `UnrecognizedEvent` —
+    /// reaches the service as a `POST` to `path` with `content-type: application/json`, the raw
+    /// event bytes as the body, and [`RequestContext::event_kind`] telling its kind where the
+    /// event says it (`aws:sqs`, `aws.events`, ...); [`RequestContext::source`] is
+    /// [`Source::PassThrough`].
+    ///
+    /// The service's 2xx answer body is the invocation's result as it is (it must be JSON; an
+    /// empty body is `null`), so an SQS `{"batchItemFailures": [...]}` answer works. Any other
+    /// status fails the invocation (`lambda_gateway::PassThroughRejected`), and so does a
+    /// service error or panic (`lambda_gateway::ServiceError`, whatever
+    /// [`on_service_error`](Self::on_service_error) says): the platform then retries the event.
+    /// A path that is not a URI path (`"/a b"`) leaves pass-through off, with a warning.
+    #[must_use]
+    pub fn pass_through(mut self, path: impl AsRef<str>) -> Self {
+        self.pass_through = crate::pass_through::normalize(path.as_ref());
+        if self.pass_through.is_none() {
+            tracing::warn!(
+                path = path.as_ref(),
+                "the pass-through path is not a URI path; pass-through stays off"
+            );
+        }
+        self
     }
 
     /// A path prefix to strip before the service sees the request — a custom domain's base path
@@ -255,6 +285,10 @@ where
             Ok(view) => self.convert(view, &event, route),
             Err(_) => Err(detect::diagnose(&event)),
         });
+        if let (Err(Error::UnrecognizedEvent { .. }), Some(path)) = (&result, &self.pass_through) {
+            route.source = Some(Source::PassThrough);
+            result = crate::pass_through::request(path, event);
+        }
         if let Ok(request) = &mut result {
             if let Some(id) = lambda_request_id {
                 if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
@@ -331,6 +365,9 @@ impl<S> Gateway<S> {
             // a call is made only after the source is known
             return Err(Error::Service(POLLED_AFTER_DONE.into()));
         };
+        if source == Source::PassThrough {
+            return crate::pass_through::result(parts, body);
+        }
         let options = self.options(route.multi_value);
         let json = encode(source, parts, body, options)?;
         Ok(within_limit(source, json, options))
@@ -351,6 +388,10 @@ impl<S> Gateway<S> {
                 format!("the service panicked: {}", panic_message(&*panic)).into(),
             ),
         };
+        if source == Source::PassThrough {
+            // no HTTP answer to make: the invocation fails, so the platform retries the event
+            return Err(Error::Service(error));
+        }
         let json = self.service_failure(source, what, error, options)?;
         Ok(within_limit(source, json, options))
     }

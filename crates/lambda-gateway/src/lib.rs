@@ -44,6 +44,7 @@ mod gateway;
 mod invocation;
 #[cfg(feature = "local")]
 mod local;
+mod pass_through;
 mod run_error;
 mod runtime;
 mod typed;

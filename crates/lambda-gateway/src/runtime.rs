@@ -238,11 +238,21 @@ where
                 .into());
         }
         check_environment()?;
+        let mut gateway = self;
+        if gateway.pass_through.is_none() {
+            // set and not empty: an empty value leaves pass-through off
+            if let Some(path) = env::var("LAMBDA_GATEWAY_PASS_THROUGH_PATH")
+                .ok()
+                .filter(|p| !p.trim().is_empty())
+            {
+                gateway = gateway.pass_through(path);
+            }
+        }
         let client = Client::builder()
             .build()
             .map_err(|e| format!("cannot reach the Lambda Runtime API: {e}"))?;
         let layer = GatewayLayer {
-            gateway: Arc::new(self),
+            gateway: Arc::new(gateway),
             client: Arc::new(client),
         };
         // What reaches the handler is the response event the gateway already encoded.

@@ -170,8 +170,14 @@ impl RuntimeApi {
     /// Runs the built example `name` against this server. The process is killed when the
     /// returned handle is dropped.
     pub(crate) fn spawn_example(&self, name: &str) -> Function {
+        self.spawn_example_with(name, &[])
+    }
+
+    /// [`spawn_example`](Self::spawn_example) with extra environment variables.
+    pub(crate) fn spawn_example_with(&self, name: &str, env: &[(&str, &str)]) -> Function {
         let binary = example_binary(name);
         let mut child = Command::new(&binary)
+            .env_remove("LAMBDA_GATEWAY_PASS_THROUGH_PATH")
             .env("AWS_LAMBDA_RUNTIME_API", self.address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -183,6 +189,7 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
             .env_remove("_X_AMZN_TRACE_ID")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
