@@ -77,6 +77,14 @@ fn not_http(object: &Map<String, Value>) -> Option<String> {
              policy, not an HTTP response"
         ));
     }
+    if present(context.and_then(|c| c.get("serviceArn")))
+        || (present(object.get("raw_path")) && present(object.get("method")))
+    {
+        let version = if context.is_some() { "v2" } else { "v1" };
+        return Some(format!(
+            "a VPC Lattice event ({version}), which this build does not serve"
+        ));
+    }
     let context = context?;
     if present(context.get("connectionId")) || present(context.get("eventType")) {
         let event = context
@@ -104,6 +112,9 @@ pub(crate) fn diagnose(payload: &[u8]) -> Error {
             };
         }
     };
+    if let Some(found) = not_http(&object) {
+        return Error::UnrecognizedEvent { found };
+    }
     let is_v2 = object.get("version").and_then(Value::as_str) == Some("2.0");
     let has_http = object
         .get("requestContext")
@@ -115,9 +126,6 @@ pub(crate) fn diagnose(payload: &[u8]) -> Error {
             "requestContext.http",
             "missing; a payload 2.0 event carries the method and path there",
         );
-    }
-    if let Some(found) = not_http(&object) {
-        return Error::UnrecognizedEvent { found };
     }
     let Some(source) = detect_value(&object) else {
         return Error::UnrecognizedEvent {
