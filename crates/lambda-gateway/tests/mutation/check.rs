@@ -12,6 +12,11 @@
 //!   request was refused, with a short reason — and that front door would deliver it
 //!   ([`LocalSource::client_response`]).
 //!
+//! Each event also goes through a second gateway that passes unclaimed events through
+//! ([`Gateway::pass_through`]): there an event the first gateway called unrecognized must reach
+//! the service as a `POST` and come back as the result byte for byte (the echo answers with the
+//! body it got), and every other event must be answered exactly as by the first gateway.
+//!
 //! A panic is not caught here: the mutation test catches it, the fuzzer reports it as a crash.
 
 use std::{
@@ -94,6 +99,7 @@ impl tower::Service<Request<Body>> for Echo {
 pub(crate) struct Harness {
     echo: Echo,
     gateway: Gateway<Echo>,
+    passing: Gateway<Echo>,
 }
 
 impl Harness {
@@ -101,6 +107,7 @@ impl Harness {
         let echo = Echo::default();
         Self {
             gateway: Gateway::new(echo.clone()),
+            passing: Gateway::new(echo.clone()).pass_through("/events"),
             echo,
         }
     }
@@ -111,7 +118,56 @@ impl Harness {
         let path = check_view_paths_agree(event)?;
         self.echo.take_called();
         let answer = block_on(self.gateway.invoke(event));
-        check_answer(answer, self.echo.take_called()).map(|outcome| format!("{outcome}{path}"))
+        let called = self.echo.take_called();
+        let plain = answer
+            .as_ref()
+            .map_err(lambda_gateway::Error::kind)
+            .cloned();
+        let outcome = check_answer(answer, called)?;
+        let passed = block_on(self.passing.invoke(event));
+        check_pass_through(event, &plain, passed, self.echo.take_called())?;
+        Ok(format!("{outcome}{path}"))
+    }
+}
+
+/// With pass-through on: an unrecognized event comes back as the echo's result, the event itself
+/// (or fails as over Lambda's limit); everything else is answered as without it.
+fn check_pass_through(
+    event: &[u8],
+    plain: &Result<Vec<u8>, &'static str>,
+    passed: Result<Vec<u8>, lambda_gateway::Error>,
+    called: Option<Source>,
+) -> Result<(), String> {
+    match (plain, passed) {
+        (Err("lambda_gateway::UnrecognizedEvent"), passed) => match (called, passed) {
+            (Some(Source::PassThrough), Ok(result)) if result == event => Ok(()),
+            (Some(Source::PassThrough), Err(error))
+                if error.kind() == "lambda_gateway::InvalidResponse"
+                    && event.len() > LAMBDA_LIMIT =>
+            {
+                Ok(())
+            }
+            (called, passed) => Err(format!(
+                "an unrecognized event was not passed through: called {called:?}, answered {}",
+                match passed {
+                    Ok(result) => cut(&String::from_utf8_lossy(&result)),
+                    Err(error) => cut(&error.to_string()),
+                }
+            )),
+        },
+        (Ok(plain), Ok(passed)) if *plain == passed => Ok(()),
+        (Err(kind), Err(error)) if *kind == error.kind() => Ok(()),
+        (plain, passed) => Err(format!(
+            "pass-through changed the answer to an event it does not take: {} vs {}",
+            match plain {
+                Ok(json) => cut(&String::from_utf8_lossy(json)),
+                Err(kind) => (*kind).to_owned(),
+            },
+            match passed {
+                Ok(json) => cut(&String::from_utf8_lossy(&json)),
+                Err(error) => error.kind().to_owned(),
+            }
+        )),
     }
 }
 
