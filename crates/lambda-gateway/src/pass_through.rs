@@ -11,8 +11,7 @@
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, header::CONTENT_TYPE, response::Parts};
 use lambda_gateway_core::{Body, Error, RequestContext, SharedStr, Source, request::excerpt};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde_json::{Value, value::RawValue};
 
 /// Lambda's limit on a synchronous invocation's response payload.
 const RESULT_LIMIT: usize = 6 * 1024 * 1024;
@@ -75,7 +74,7 @@ pub(crate) fn result(parts: &Parts, body: &[u8]) -> Result<Vec<u8>, Error> {
             ),
         });
     }
-    if serde_json::from_slice::<IgnoredAny>(body).is_err() {
+    if serde_json::from_slice::<&RawValue>(body).is_err() {
         return Err(Error::InvalidResponse {
             event_source: Source::PassThrough,
             reason: format!(
@@ -93,53 +92,35 @@ fn status_text(status: StatusCode) -> String {
     format!("{status} with no body")
 }
 
-/// The fields that tell an event's kind.
-#[derive(Deserialize)]
-struct KindFields<'a> {
-    #[serde(default, rename = "Records")]
-    records: Option<Vec<RecordFields<'a>>>,
-    #[serde(default, borrow)]
-    source: Option<&'a str>,
-    #[serde(default)]
-    awslogs: Option<IgnoredAny>,
-    #[serde(default, rename = "methodArn")]
-    method_arn: Option<IgnoredAny>,
-    #[serde(default, rename = "routeArn")]
-    route_arn: Option<IgnoredAny>,
-    #[serde(default, rename = "requestContext")]
-    request_context: Option<ContextFields>,
-}
-
-#[derive(Deserialize)]
-struct RecordFields<'a> {
-    #[serde(default, borrow, rename = "eventSource")]
-    event_source: Option<&'a str>,
-    // SNS spells it with a capital E
-    #[serde(default, borrow, rename = "EventSource")]
-    sns_event_source: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct ContextFields {
-    #[serde(default, rename = "connectionId")]
-    connection_id: Option<IgnoredAny>,
-}
-
 /// The event's kind, where the event says it (see [`RequestContext::event_kind`]).
+///
+/// Read through `serde_json::Value` (cold path): the same code the error path already holds,
+/// rather than a visitor of its own in the binary.
 pub(crate) fn event_kind(event: &[u8]) -> Option<String> {
-    let fields: KindFields<'_> = serde_json::from_slice(event).ok()?;
-    let kind = if fields.method_arn.is_some() || fields.route_arn.is_some() {
+    let value: Value = serde_json::from_slice(event).ok()?;
+    let object = value.as_object()?;
+    let present = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
+    let first_record = object
+        .get("Records")
+        .and_then(Value::as_array)
+        .and_then(|records| records.first());
+    let kind = if present(object.get("methodArn")) || present(object.get("routeArn")) {
         "apigw_authorizer"
-    } else if fields
-        .request_context
-        .is_some_and(|c| c.connection_id.is_some())
-    {
+    } else if present(
+        object
+            .get("requestContext")
+            .and_then(|c| c.get("connectionId")),
+    ) {
         "apigw_websocket"
-    } else if let Some(record) = fields.records.as_ref().and_then(|r| r.first()) {
-        record.event_source.or(record.sns_event_source)?
-    } else if let Some(source) = fields.source {
+    } else if let Some(record) = first_record {
+        // SNS spells it with a capital E
+        record
+            .get("eventSource")
+            .or_else(|| record.get("EventSource"))
+            .and_then(Value::as_str)?
+    } else if let Some(source) = object.get("source").and_then(Value::as_str) {
         source
-    } else if fields.awslogs.is_some() {
+    } else if present(object.get("awslogs")) {
         "aws:logs"
     } else {
         return None;

@@ -31,10 +31,7 @@ use http::{HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::{
-    rt::{TokioIo, TokioTimer},
-    server::graceful::GracefulShutdown,
-};
+use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
 use lambda_gateway_core::{Body, BoxError};
 use tokio::{net::TcpListener, sync::Semaphore, time::Instant};
 use tower::Service;
@@ -288,12 +285,10 @@ where
                         })
                     };
                     let io = TokioIo::new(Watched::new(stream, activity.clone()));
-                    // The deadlines are kept by `watch_deadlines`, not by hyper's own header
-                    // timer (which would also cut idle keep-alive connections at the same time).
-                    let connection = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(None)
-                        .serve_connection(io, service);
+                    // The deadlines are kept by `watch_deadlines`; hyper's own header timer (which
+                    // would also cut idle keep-alive connections at the same time) needs a timer,
+                    // which is not given, so it stays off.
+                    let connection = http1::Builder::new().serve_connection(io, service);
                     let connection = graceful.watch(connection);
                     let state = Arc::clone(&state);
                     tokio::spawn(async move {
