@@ -1,13 +1,11 @@
 //! Raw bytes as an event: `Gateway::invoke` must answer every input without a panic, and every
-//! answer must pass the checks the mutation test makes (`tests/mutation/check.rs`).
+//! answer must pass the checks the mutation test makes (`lambda_gateway_test_support::mutation`).
 //!
 //! Seed the corpus from `testdata/` with `fuzz/seed.sh`.
 
 #![no_main]
 
-#[path = "../../crates/lambda-gateway/tests/mutation/check.rs"]
-#[allow(dead_code)]
-mod check;
+use lambda_gateway_test_support::mutation as check;
 
 use std::sync::OnceLock;
 

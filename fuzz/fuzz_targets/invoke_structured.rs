@@ -2,13 +2,11 @@
 //! (and HTTP API payload 1.0), HTTP API payload 2.0, Function URL, ALB in both header modes —
 //! with arbitrary text everywhere and, on top, fields replaced by values of the wrong type,
 //! `null`, or removed. Every event goes through `Gateway::invoke`, and every answer must pass the
-//! checks the mutation test makes (`tests/mutation/check.rs`).
+//! checks the mutation test makes (`lambda_gateway_test_support::mutation`).
 
 #![no_main]
 
-#[path = "../../crates/lambda-gateway/tests/mutation/check.rs"]
-#[allow(dead_code)]
-mod check;
+use lambda_gateway_test_support::mutation as check;
 
 use std::sync::OnceLock;
 

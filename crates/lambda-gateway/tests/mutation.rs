@@ -10,7 +10,7 @@
 //! - returns: no panic (each call runs under `catch_unwind`, and a caught panic fails the test; the
 //!   service never panics, so the library's own catching of service panics cannot hide one);
 //! - within [`TIME_BOUND`] (a watchdog thread fails the test if one call takes longer);
-//! - answers as `mutation/check.rs` requires (shared with the cargo-fuzz targets): on `Ok`, a
+//! - answers as `lambda_gateway_test_support::mutation` requires (shared with the cargo-fuzz targets): on `Ok`, a
 //!   response event in one source's format, under that front door's size limit, 200 or 502 when
 //!   the service was called (for that source), 400 with a short reason when the request was
 //!   refused, deliverable by `LocalSource::client_response`; on `Err`, a kind that puts the fault
@@ -30,9 +30,6 @@
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "mutation/check.rs"]
-mod check;
-
 use std::{
     collections::BTreeMap,
     fmt::{self, Write as _},
@@ -44,7 +41,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use check::Harness;
+use lambda_gateway_test_support::mutation::Harness;
 use serde::{
     Deserialize, Deserializer,
     de::{MapAccess, SeqAccess, Visitor},

@@ -1,10 +1,10 @@
-//! What every answer to a corrupted event must look like — shared by `tests/mutation.rs` and the
-//! cargo-fuzz targets under `fuzz/` (which include this file by path).
+//! What every answer to a corrupted event must look like — shared by lambda-gateway's
+//! `tests/mutation.rs` and the cargo-fuzz targets under `fuzz/`.
 //!
-//! [`Harness::check`] sends one event through [`Gateway::invoke`] with the [`Echo`] service and
+//! [`Harness::check`] sends one event through [`Gateway::invoke`] with the `Echo` service and
 //! checks the answer:
-//! - `Err`: one of the kinds that say the event is at fault ([`EVENT_FAULT_KINDS`]), with a
-//!   message that is non-empty and short enough to log ([`MAX_MESSAGE`]), and the service was
+//! - `Err`: one of the kinds that say the event is at fault (`EVENT_FAULT_KINDS`), with a
+//!   message that is non-empty and short enough to log (`MAX_MESSAGE`), and the service was
 //!   not called;
 //! - `Ok`: a JSON object in exactly one source's response format, under that front door's size
 //!   limit, with a numeric `statusCode` that tells what happened — 200 or 502 (over the limit)
@@ -33,15 +33,15 @@ use lambda_gateway_core::event::EventView;
 use serde_json::Value;
 
 /// The longest error message (and 400 reason) that is still fit for a log line.
-pub(crate) const MAX_MESSAGE: usize = 8 * 1024;
+const MAX_MESSAGE: usize = 8 * 1024;
 /// Lambda's limit on a synchronous response.
-pub(crate) const LAMBDA_LIMIT: usize = 6 * 1024 * 1024;
+const LAMBDA_LIMIT: usize = 6 * 1024 * 1024;
 /// ALB's limit on a Lambda target's response.
-pub(crate) const ALB_LIMIT: usize = 1024 * 1024;
+const ALB_LIMIT: usize = 1024 * 1024;
 
 /// The error kinds an event can fail with: the event is at fault. (`InvalidRequest` is answered
 /// with a 400, and the service never fails.)
-pub(crate) const EVENT_FAULT_KINDS: &[&str] = &[
+const EVENT_FAULT_KINDS: &[&str] = &[
     "lambda_gateway::NotJson",
     "lambda_gateway::UnrecognizedEvent",
     "lambda_gateway::InvalidEvent",
@@ -51,7 +51,7 @@ pub(crate) const EVENT_FAULT_KINDS: &[&str] = &[
 /// and records which source it was called for. Never panics and never fails, so a 500 or a
 /// panic can only come from the library.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Echo {
+struct Echo {
     called: Arc<Mutex<Option<Source>>>,
 }
 
@@ -94,16 +94,24 @@ impl tower::Service<Request<Body>> for Echo {
     }
 }
 
-/// A gateway serving [`Echo`], and the checks on its answers.
+/// A gateway serving an echo service, and the checks on its answers.
 #[derive(Debug)]
-pub(crate) struct Harness {
+pub struct Harness {
     echo: Echo,
     gateway: Gateway<Echo>,
     passing: Gateway<Echo>,
 }
 
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Harness {
-    pub(crate) fn new() -> Self {
+    /// A harness: both gateways and the echo service they share.
+    #[must_use]
+    pub fn new() -> Self {
         let echo = Echo::default();
         Self {
             gateway: Gateway::new(echo.clone()),
@@ -114,7 +122,11 @@ impl Harness {
 
     /// Invokes the gateway with `event` and checks the answer: a short description of the
     /// outcome (`apigw_rest 200`, `NotJson`), or what is wrong with it.
-    pub(crate) fn check(&self, event: &[u8]) -> Result<String, String> {
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with the answer.
+    pub fn check(&self, event: &[u8]) -> Result<String, String> {
         let path = check_view_paths_agree(event)?;
         self.echo.take_called();
         let answer = block_on(self.gateway.invoke(event));
@@ -174,7 +186,7 @@ fn check_pass_through(
 /// Checks the event view's two paths agree: whenever the fast scanner reads a view, the serde
 /// path reads an equal one. Returns a note for the tally when the scanner left the event to the
 /// serde path although that path accepts it (`""` otherwise).
-pub(crate) fn check_view_paths_agree(event: &[u8]) -> Result<&'static str, String> {
+fn check_view_paths_agree(event: &[u8]) -> Result<&'static str, String> {
     let serde_view = serde_json::from_slice::<EventView<'_>>(event);
     match (EventView::scan(event), serde_view) {
         (None, Ok(_)) => Ok(" (view read by the serde path)"),
@@ -192,7 +204,7 @@ pub(crate) fn check_view_paths_agree(event: &[u8]) -> Result<&'static str, Strin
 }
 
 /// Polls `future` to completion on this thread (everything `invoke` awaits is ready at once).
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     let mut context = Context::from_waker(Waker::noop());
     loop {
@@ -213,7 +225,7 @@ fn cut(text: &str) -> String {
 }
 
 /// Checks one answer. `called` is the source the service was called for, if it was.
-pub(crate) fn check_answer(
+fn check_answer(
     answer: Result<Vec<u8>, lambda_gateway::Error>,
     called: Option<Source>,
 ) -> Result<String, String> {
