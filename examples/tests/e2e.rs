@@ -948,3 +948,44 @@ async fn with_pass_through_on_non_http_events_reach_echo_as_a_post() {
     assert_eq!(error_type, "lambda_gateway::NotJson");
     server.assert_no_strays();
 }
+
+/// A payload 2.0 event for `raw_path` (as the client sent it).
+fn v2_event(raw_path: &str) -> String {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": "",
+        "headers": {"host": "api.example.com"},
+        "requestContext": {
+            "domainName": "api.example.com",
+            "http": {"method": "GET", "path": raw_path, "sourceIp": "198.51.100.7"},
+            "requestId": "req-1",
+            "stage": "$default"
+        },
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_base_path_from_the_environment_is_stripped_but_never_over_a_dot_dot_segment() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example_with("echo", &[("LAMBDA_GATEWAY_BASE_PATH", "/api")]);
+    for (raw_path, seen) in [
+        ("/api/items", "/items"),
+        ("/api", "/"),
+        ("/apix/items", "/apix/items"),
+        ("/api/../admin", "/api/../admin"),
+        ("/api/%2e%2e/admin", "/api/%2e%2e/admin"),
+        ("/api/..%2Fadmin", "/api/..%2Fadmin"),
+        ("/api/..%5Cadmin", "/api/..%5Cadmin"),
+        ("/api/..;/admin", "/api/..;/admin"),
+        ("/api/%252e%252e/admin", "/api/%252e%252e/admin"),
+    ] {
+        let answer = ask(&server, Format::Http, v2_event(raw_path)).await;
+        assert_eq!(answer.status, 200, "{raw_path}: {answer:?}");
+        assert_eq!(answer.json()["path"], seen, "{raw_path}");
+    }
+    server.assert_no_strays();
+}

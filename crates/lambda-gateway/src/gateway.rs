@@ -69,6 +69,28 @@ impl<S> Gateway<S> {
         }
     }
 
+    /// The settings `run` reads from the environment, where the builder left them unset (an empty
+    /// value counts as unset): `LAMBDA_GATEWAY_PASS_THROUGH_PATH` ([`pass_through`](Self::pass_through))
+    /// and `LAMBDA_GATEWAY_BASE_PATH` ([`base_path`](Self::base_path)).
+    pub(crate) fn with_environment(mut self) -> Self {
+        let from_env = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        if self.pass_through.is_none() {
+            if let Some(path) = from_env("LAMBDA_GATEWAY_PASS_THROUGH_PATH") {
+                self = self.pass_through(path);
+            }
+        }
+        if self.base_path.is_none() {
+            if let Some(prefix) = from_env("LAMBDA_GATEWAY_BASE_PATH") {
+                self = self.base_path(prefix);
+            }
+        }
+        self
+    }
+
     /// Hands events no HTTP source claims to the service as `POST {path}` (off by default;
     /// `run` also reads `LAMBDA_GATEWAY_PASS_THROUGH_PATH`, this setting winning).
     ///
@@ -101,10 +123,14 @@ impl<S> Gateway<S> {
     /// mapping (`/api`) or a named stage in payload 2.0 `rawPath` (`/prod`).
     ///
     /// The prefix is stripped only on a segment boundary (`/api/x` → `/x`, `/api` → `/`, but
-    /// `/apix` is left alone), and only when the rest of the path cannot climb out of it with
-    /// dot segments (`/api/../admin`, `/api/%2e%2e/admin` are left unstripped, so a service
-    /// mounted without the prefix does not route them). A path outside the prefix reaches the
-    /// service unchanged.
+    /// `/apix` is left alone), and never when the rest holds a `..` segment under any common
+    /// decoding (`/api/../admin`, `/api/%2e%2e/admin`, `/api/..%2Fadmin`, `/api/..%5Cadmin`,
+    /// `/api/..;/admin`, `/api/%252e%252e/admin` are all left unstripped, so a service mounted
+    /// without the prefix does not route them, whatever it decodes first). A path outside the
+    /// prefix reaches the service unchanged.
+    ///
+    /// `run` also reads `LAMBDA_GATEWAY_BASE_PATH` (this setting winning), so a deployment can set
+    /// the mapping without a rebuild.
     pub fn base_path(mut self, prefix: impl AsRef<str>) -> Self {
         let prefix = prefix.as_ref().trim_end_matches('/');
         self.base_path = (!prefix.is_empty()).then(|| {

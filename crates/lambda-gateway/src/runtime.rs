@@ -229,25 +229,16 @@ where
     }
 
     async fn run_on_lambda_or_locally(self) -> Result<(), BoxError> {
+        let gateway = self.with_environment();
         if env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
             #[cfg(feature = "local")]
-            return self.run_local().await;
+            return gateway.run_local().await;
             #[cfg(not(feature = "local"))]
             return Err("AWS_LAMBDA_RUNTIME_API is not set, so this is not the Lambda execution environment; \
                         enable lambda-gateway's `local` feature to serve on a local HTTP server instead"
                 .into());
         }
         check_environment()?;
-        let mut gateway = self;
-        if gateway.pass_through.is_none() {
-            // set and not empty: an empty value leaves pass-through off
-            if let Some(path) = env::var("LAMBDA_GATEWAY_PASS_THROUGH_PATH")
-                .ok()
-                .filter(|p| !p.trim().is_empty())
-            {
-                gateway = gateway.pass_through(path);
-            }
-        }
         let client = Client::builder()
             .build()
             .map_err(|e| format!("cannot reach the Lambda Runtime API: {e}"))?;
