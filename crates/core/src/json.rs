@@ -8,6 +8,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{encoding::push_base64, swar};
 
+/// The hex digits of `\u00XX` escapes.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Writes one JSON value (objects, arrays, strings) into a byte buffer.
 #[derive(Debug)]
 pub struct JsonWriter {
@@ -141,12 +144,7 @@ impl JsonWriter {
                 b'\t' => self.buf.extend_from_slice(b"\\t"),
                 0x08 => self.buf.extend_from_slice(b"\\b"),
                 0x0c => self.buf.extend_from_slice(b"\\f"),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.buf.extend_from_slice(b"\\u00");
-                    self.buf.push(HEX[(b >> 4) as usize]);
-                    self.buf.push(HEX[(b & 0xF) as usize]);
-                }
+                _ => self.push_u00(b),
             }
             start = i + 1;
         }
@@ -295,16 +293,25 @@ impl JsonWriter {
 
     #[cold]
     fn push_latin1(&mut self, bytes: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         for &b in bytes {
             if b.is_ascii() {
                 self.push_escaped(&[b]);
             } else {
-                self.buf.extend_from_slice(b"\\u00");
-                self.buf.push(HEX[(b >> 4) as usize]);
-                self.buf.push(HEX[(b & 0xF) as usize]);
+                self.push_u00(b);
             }
         }
+    }
+
+    /// Appends `\u00XX` for `byte`.
+    fn push_u00(&mut self, byte: u8) {
+        self.buf.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[(byte >> 4) as usize],
+            HEX[(byte & 0xF) as usize],
+        ]);
     }
 
     /// Appends text inside an open string, escaped.
