@@ -48,6 +48,10 @@ const DECODING_ROUNDS: usize = 3;
 /// Any `..` segment keeps the prefix, even one that stays under it (`/a/../b`): the stripped path
 /// is never one whose meaning depends on the service's normalization.
 fn has_dot_dot_segment(path: &str) -> bool {
+    // a `.` is needed, written or escaped: most paths have neither, and cost no copy
+    if !path.bytes().any(|b| b == b'.' || b == b'%') {
+        return false;
+    }
     let mut text = path.as_bytes().to_vec();
     for _ in 0..DECODING_ROUNDS {
         let (decoded, changed) = decode_separators(&text);
