@@ -98,22 +98,16 @@ fn not_http(object: &Map<String, Value>) -> Option<String> {
     None
 }
 
-/// The error for a payload that did not parse into the view or matched no source.
-pub(crate) fn diagnose(payload: &[u8]) -> Error {
-    let value = match serde_json::from_slice::<Value>(payload) {
-        Ok(value) => value,
-        Err(error) => return Error::NotJson(error),
+/// A payload no source claimed: `Ok` with its JSON value when it is an event of no known shape
+/// (what pass-through takes, and what [`unrecognized`] names), the error that says what is wrong
+/// with it otherwise (not JSON, a known shape with a missing or mistyped field).
+pub(crate) fn unclaimed(payload: &[u8]) -> Result<Value, Error> {
+    let value = serde_json::from_slice::<Value>(payload).map_err(Error::NotJson)?;
+    let Value::Object(object) = &value else {
+        return Ok(value);
     };
-    let object = match value {
-        Value::Object(object) => object,
-        other => {
-            return Error::UnrecognizedEvent {
-                found: describe(&other),
-            };
-        }
-    };
-    if let Some(found) = not_http(&object) {
-        return Error::UnrecognizedEvent { found };
+    if not_http(object).is_some() {
+        return Ok(value);
     }
     let is_v2 = object.get("version").and_then(Value::as_str) == Some("2.0");
     let has_http = object
@@ -121,20 +115,26 @@ pub(crate) fn diagnose(payload: &[u8]) -> Error {
         .and_then(|c| c.get("http"))
         .is_some_and(|h| !h.is_null());
     if is_v2 && !has_http && object.get("httpMethod").is_none() {
-        return Error::invalid_event(
+        return Err(Error::invalid_event(
             Source::ApiGatewayHttp,
             "requestContext.http",
             "missing; a payload 2.0 event carries the method and path there",
-        );
+        ));
     }
-    let Some(source) = detect_value(&object) else {
-        return Error::UnrecognizedEvent {
-            found: describe(&Value::Object(object)),
-        };
-    };
-    invalid_field(source, payload).unwrap_or_else(|| Error::UnrecognizedEvent {
-        found: describe(&Value::Object(object)),
-    })
+    match detect_value(object).and_then(|source| invalid_field(source, payload)) {
+        Some(error) => Err(error),
+        None => Ok(value),
+    }
+}
+
+/// The error for an event of no known shape: what it is, when it looks like an HTTP request but
+/// is not one, else its shape.
+pub(crate) fn unrecognized(value: &Value) -> Error {
+    let found = value
+        .as_object()
+        .and_then(not_http)
+        .unwrap_or_else(|| describe(value));
+    Error::UnrecognizedEvent { found }
 }
 
 /// Names the field that fails to parse, if any.
@@ -329,6 +329,11 @@ fn describe(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error for a payload that did not parse into the view or matched no source.
+    fn diagnose(payload: &[u8]) -> Error {
+        unclaimed(payload).map_or_else(|error| error, |value| unrecognized(&value))
+    }
 
     fn error_for(payload: &str) -> String {
         match EventView::parse(payload.as_bytes()) {

@@ -38,7 +38,7 @@ pub struct Gateway<S> {
     binary: BinaryPolicy,
     base_path: Option<String>,
     on_service_error: OnServiceError,
-    pub(crate) pass_through: Option<String>,
+    pub(crate) pass_through: Option<http::Uri>,
     #[cfg(feature = "local")]
     pub(crate) local: crate::local::LocalOptions,
 }
@@ -309,12 +309,8 @@ where
         // The view is read in place and used by reference: see `EventView::parse_with`.
         let mut result = EventView::parse_with(&event, |view| match view {
             Ok(view) => self.convert(view, &event, route),
-            Err(_) => Err(detect::diagnose(&event)),
+            Err(_) => self.unclaimed(&event, route),
         });
-        if let (Err(Error::UnrecognizedEvent { .. }), Some(path)) = (&result, &self.pass_through) {
-            route.source = Some(Source::PassThrough);
-            result = crate::pass_through::request(path, event);
-        }
         if let Ok(request) = &mut result {
             if let Some(id) = lambda_request_id {
                 if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
@@ -328,6 +324,21 @@ where
         result
     }
 
+    /// An event no source claims: passed through when that is on and the event is of no known
+    /// shape (its JSON value, read once to tell that, also gives its kind), else the error that
+    /// says what it is.
+    #[cold]
+    fn unclaimed(&self, event: &Bytes, route: &mut Route) -> Result<Request<Body>, Error> {
+        let value = detect::unclaimed(event)?;
+        match &self.pass_through {
+            Some(uri) => {
+                route.source = Some(Source::PassThrough);
+                Ok(crate::pass_through::request(uri, event.clone(), &value))
+            }
+            None => Err(detect::unrecognized(&value)),
+        }
+    }
+
     /// Detects the source of a parsed event (unless it is forced) and converts the event.
     fn convert(
         &self,
@@ -336,9 +347,12 @@ where
         route: &mut Route,
     ) -> Result<Request<Body>, Error> {
         let source = match self.source {
-            Some(_) if detect::is_not_http(view) => return Err(detect::diagnose(event)),
+            Some(_) if detect::is_not_http(view) => return self.unclaimed(event, route),
             Some(source) => source,
-            None => detect::detect(view).ok_or_else(|| detect::diagnose(event))?,
+            None => match detect::detect(view) {
+                Some(source) => source,
+                None => return self.unclaimed(event, route),
+            },
         };
         route.source = Some(source);
         route.multi_value = view.multi_value_headers.is_some()

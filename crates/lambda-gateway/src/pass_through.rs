@@ -9,41 +9,38 @@
 //! the platform retries the event.
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, StatusCode, header::CONTENT_TYPE, response::Parts};
+use http::{HeaderValue, Method, Request, StatusCode, Uri, header::CONTENT_TYPE, response::Parts};
 use lambda_gateway_core::{Body, Error, RequestContext, SharedStr, Source, request::excerpt};
 use serde_json::{Value, value::RawValue};
 
 /// Lambda's limit on a synchronous invocation's response payload.
 const RESULT_LIMIT: usize = 6 * 1024 * 1024;
 
-/// A pass-through path as configured: starts with `/`; `None` when it is not a valid URI path.
-pub(crate) fn normalize(path: &str) -> Option<String> {
+/// A pass-through path as configured, as the request target: starts with `/`; `None` when it
+/// is not a valid URI path.
+pub(crate) fn normalize(path: &str) -> Option<Uri> {
     let path = path.trim();
     let path = if path.starts_with('/') {
         path.to_owned()
     } else {
         format!("/{path}")
     };
-    path.parse::<http::uri::PathAndQuery>()
-        .ok()
-        .filter(|p| p.query().is_none())
-        .map(|_| path)
+    path.parse::<Uri>().ok().filter(|uri| uri.query().is_none())
 }
 
-/// The request the service sees for a passed-through event.
-pub(crate) fn request(path: &str, event: Bytes) -> Result<Request<Body>, Error> {
-    let kind = event_kind(&event).map(SharedStr::from);
+/// The request the service sees for a passed-through event; `value` is the event parsed (for its
+/// kind).
+pub(crate) fn request(target: &Uri, event: Bytes, value: &Value) -> Request<Body> {
+    let kind = event_kind(value).map(SharedStr::from);
     let context = RequestContext::new(Source::PassThrough, event.clone()).with_event_kind(kind);
     let mut request = Request::new(Body::from(event));
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = path.parse().map_err(|_| {
-        Error::Internal(format!("the pass-through path {path:?} is not a URI path"))
-    })?;
+    *request.uri_mut() = target.clone();
     request
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     request.extensions_mut().insert(context);
-    Ok(request)
+    request
 }
 
 /// The invocation's result for the service's answer: a 2xx body as it is (an empty body is
@@ -92,12 +89,9 @@ fn status_text(status: StatusCode) -> String {
     format!("{status} with no body")
 }
 
-/// The event's kind, where the event says it (see [`RequestContext::event_kind`]).
-///
-/// Read through `serde_json::Value` (cold path): the same code the error path already holds,
-/// rather than a visitor of its own in the binary.
-pub(crate) fn event_kind(event: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(event).ok()?;
+/// The event's kind, where the event says it (see [`RequestContext::event_kind`]), from the
+/// JSON value detection already read.
+pub(crate) fn event_kind(value: &Value) -> Option<String> {
     let object = value.as_object()?;
     let present = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
     let first_record = object
@@ -137,7 +131,7 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../testdata/pass_through")
             .join(file);
-        event_kind(&std::fs::read(path).unwrap())
+        event_kind(&serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap())
     }
 
     #[test]
@@ -166,14 +160,23 @@ mod tests {
             Some("apigw_authorizer")
         );
         assert_eq!(kind_of("direct_invoke_object.json"), None);
-        assert_eq!(event_kind(b"[1, 2]"), None);
-        assert_eq!(event_kind(br#"{"source": "has a space"}"#), None);
+        assert_eq!(event_kind(&serde_json::json!([1, 2])), None);
+        assert_eq!(
+            event_kind(&serde_json::json!({"source": "has a space"})),
+            None
+        );
     }
 
     #[test]
     fn paths_are_normalized_or_refused() {
-        assert_eq!(normalize("/events").as_deref(), Some("/events"));
-        assert_eq!(normalize("events").as_deref(), Some("/events"));
+        assert_eq!(
+            normalize("/events").map(|u| u.to_string()).as_deref(),
+            Some("/events")
+        );
+        assert_eq!(
+            normalize("events").map(|u| u.to_string()).as_deref(),
+            Some("/events")
+        );
         assert_eq!(normalize("/a b"), None);
         assert_eq!(normalize("/events?x=1"), None);
     }
