@@ -3,15 +3,31 @@
 
 use std::{env, fmt::Write as _, fs, path::Path};
 
-/// The directories walked: the accepted events of each source, then the rejected ones.
-const DIRECTORIES: [&str; 4] = ["apigw_rest", "apigw_http", "alb", "invalid"];
+/// The directories not walked: passed-through events have a test of their own
+/// (`tests/pass_through.rs`), and the events of sources not served yet (written ahead, their
+/// research notes beside them) wait for their source. Every other directory of `testdata/` is a
+/// source's accepted events (named like the source) or `invalid`, the rejected ones.
+const NOT_GOLDEN: [&str; 3] = ["pass_through", "vpc_lattice", "apigw_websocket"];
 
 fn main() {
     let testdata =
         Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../../testdata");
     let mut cases = String::new();
     let mut listing = String::new();
-    for dir in DIRECTORIES {
+    // a directory added or removed: generate again
+    println!("cargo::rerun-if-changed={}", testdata.display());
+    let mut directories: Vec<String> = fs::read_dir(&testdata)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| !NOT_GOLDEN.contains(&name.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    directories.sort();
+    for dir in &directories {
         let path = testdata.join(dir);
         // a file added or removed changes the directory: generate again
         println!("cargo::rerun-if-changed={}", path.display());

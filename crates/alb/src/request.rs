@@ -6,17 +6,15 @@ use std::{
 use bytes::Bytes;
 use http::{HeaderName, Request};
 use lambda_gateway_core::{
-    Body, Error, RequestContext, Source,
-    event::{EventView, Pairs, RawStr},
+    Body, Error, RequestContext,
+    event::{Pairs, RawStr, SourceView},
     request::{
         Form, append_headers, build_request, decode_body, header_map_with_capacity, parse_method,
         push_query, query_capacity, request_target,
     },
 };
 
-use crate::TypedEvent;
-
-const SOURCE: Source = Source::Alb;
+use crate::{SOURCE, fields::*};
 
 /// A constant name: looking a `&str` up parses and hashes it on every request.
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -36,16 +34,18 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 ///   left for the facade to fill with the Lambda invocation's id.
 ///
 /// `event` must be the view parsed from `raw_event` (values are zero-copy slices of it).
-pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
-    let method = parse_method(SOURCE, "httpMethod", event.http_method.as_ref())?;
-    let path = event.path.as_ref().ok_or_else(|| {
+pub(crate) fn parse_request(
+    event: &SourceView<'_, '_>,
+    raw_event: Bytes,
+) -> Result<Request<Body>, Error> {
+    let method = parse_method(SOURCE, "httpMethod", event.get(HTTP_METHOD))?;
+    let path = event.get(PATH).ok_or_else(|| {
         Error::invalid_event(SOURCE, "path", "missing; expected the request path")
     })?;
 
-    let query = event
-        .multi_value_query_string_parameters
-        .as_ref()
-        .or(event.query_string_parameters.as_ref())
+    let multi_value_query = event.get(MULTI_VALUE_QUERY);
+    let query = multi_value_query
+        .or(event.get(QUERY))
         .filter(|q| !q.is_empty());
     let target = request_target(
         &raw_event,
@@ -59,17 +59,18 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         },
     );
 
-    let (pairs, field) = match (&event.multi_value_headers, &event.headers) {
+    let multi_value_headers = event.get(MULTI_VALUE_HEADERS);
+    let (pairs, field) = match (multi_value_headers, event.get(HEADERS)) {
         (Some(pairs), _) => (Some(pairs), "multiValueHeaders"),
-        (None, pairs) => (pairs.as_ref(), "headers"),
+        (None, pairs) => (pairs, "headers"),
     };
     let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len));
     if let Some(pairs) = pairs {
         append_headers(&mut headers, SOURCE, field, &raw_event, pairs)?;
     }
 
-    let is_base64 = event.is_base64_encoded.unwrap_or(false);
-    let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
+    let is_base64 = event.get(IS_BASE64_ENCODED).unwrap_or(false);
+    let body = decode_body(SOURCE, &raw_event, event.get(BODY), is_base64)?;
 
     // a slice of a header value, which shares the event's buffer: kept as a range of it
     let source_ip = headers
@@ -78,8 +79,7 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         .next_back()
         .and_then(|line| appended_address(line.as_bytes()))
         .map(|ip| RawStr(Cow::Borrowed(ip)));
-    let multi_value =
-        event.multi_value_headers.is_some() || event.multi_value_query_string_parameters.is_some();
+    let multi_value = multi_value_headers.is_some() || multi_value_query.is_some();
     let request_context = RequestContext::new(SOURCE, raw_event)
         .with_source_ip_from_event(source_ip.as_ref())
         .with_multi_value(multi_value);
@@ -127,17 +127,6 @@ fn is_port(text: &str) -> bool {
     (1..=5).contains(&text.len())
         && text.bytes().all(|b| b.is_ascii_digit())
         && text.parse::<u16>().is_ok()
-}
-
-/// Parses the full typed `aws_lambda_events` event from the context's raw event.
-pub fn parse_typed_event(context: &RequestContext) -> Result<TypedEvent, Error> {
-    serde_json::from_slice(context.raw_event()).map_err(|error| {
-        Error::invalid_event(
-            SOURCE,
-            "(event)",
-            format!("cannot be read as a typed ALB event: {error}"),
-        )
-    })
 }
 
 #[cfg(test)]

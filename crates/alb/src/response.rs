@@ -5,13 +5,11 @@ use lambda_gateway_core::{EncodeOptions, json::JsonWriter};
 /// variant of `set-cookie` (nine letters, 2⁹ spellings).
 pub const MAX_SINGLE_VALUE_COOKIES: usize = 512;
 
-/// Writes the ALB response event in the request's header mode: `statusCode`,
-/// `statusDescription` (`"201 Created"`), `multiValueHeaders` or `headers`, `body` and
-/// `isBase64Encoded`. In single-value mode repeated headers are joined with `, ` and repeated
+/// Writes the ALB response event's head in the request's header mode: `statusCode`,
+/// `statusDescription` (`"201 Created"`), `multiValueHeaders` or `headers`; `body` and
+/// `isBase64Encoded` follow. In single-value mode repeated headers are joined with `, ` and repeated
 /// `Set-Cookie` headers use letter-case variants of the name (see the crate docs).
-pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -> Vec<u8> {
-    let text = options.binary.text_body(&parts.headers, body);
-    let mut json = JsonWriter::with_capacity(160 + parts.headers.len() * 48 + body.len() * 4 / 3);
+pub(crate) fn encode_head(parts: &Parts, json: &mut JsonWriter, options: EncodeOptions<'_>) {
     json.begin_object();
     json.u16_field("statusCode", parts.status.as_u16());
     let reason = parts.status.canonical_reason().unwrap_or("Unknown");
@@ -51,9 +49,6 @@ pub fn encode_response(parts: &Parts, body: &[u8], options: EncodeOptions<'_>) -
         }
         json.end_object();
     }
-    json.body_fields(body, text);
-    json.end_object();
-    json.finish()
 }
 
 /// The `n`th spelling of `set-cookie`: bit `i` of `n` upper-cases its `i`th letter.

@@ -1,18 +1,16 @@
 use bytes::Bytes;
 use http::{HeaderValue, Request, header::COOKIE};
 use lambda_gateway_core::{
-    Body, Error, RequestContext, Source,
+    Body, Error, RequestContext,
     encoding::{push_raw_query, raw_query_len},
-    event::{EventView, Pairs, RawStr},
+    event::{Pairs, RawStr, SourceView},
     request::{
         Form, append_headers, build_request, decode_body, default_host, header_map_with_capacity,
         parse_method, push_query, query_capacity, request_target,
     },
 };
 
-use crate::TypedEvent;
-
-const SOURCE: Source = Source::ApiGatewayHttp;
+use crate::{SOURCE, fields::*};
 
 /// Converts an HTTP API payload 2.0 or Function URL event into the request the service sees.
 ///
@@ -30,31 +28,25 @@ const SOURCE: Source = Source::ApiGatewayHttp;
 /// - body base64-decoded when `isBase64Encoded`.
 ///
 /// `event` must be the view parsed from `raw_event` (values are zero-copy slices of it).
-pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<Body>, Error> {
-    let context = event.request_context.as_ref();
-    let http = context.and_then(|c| c.http.as_ref());
-    let method = parse_method(
-        SOURCE,
-        "requestContext.http.method",
-        http.and_then(|h| h.method.as_ref()),
-    )?;
+pub(crate) fn parse_request(
+    event: &SourceView<'_, '_>,
+    raw_event: Bytes,
+) -> Result<Request<Body>, Error> {
+    let method = parse_method(SOURCE, "requestContext.http.method", event.get(METHOD))?;
+    let raw_query_string = event.get(RAW_QUERY_STRING);
     let path = event
-        .raw_path
-        .as_ref()
-        .or_else(|| http.and_then(|h| h.path.as_ref()))
+        .get(RAW_PATH)
+        .or_else(|| event.get(HTTP_PATH))
         .ok_or_else(|| {
             Error::invalid_event(SOURCE, "rawPath", "missing; expected the request path")
         })?;
 
-    let raw_query = event
-        .raw_query_string
-        .as_ref()
+    let raw_query = raw_query_string
         .map(|q| q.as_bytes())
         .filter(|q| !q.is_empty());
     let params = event
-        .query_string_parameters
-        .as_ref()
-        .filter(|params| event.raw_query_string.is_none() && !params.is_empty());
+        .get(QUERY)
+        .filter(|params| raw_query_string.is_none() && !params.is_empty());
     let query_len = match (raw_query, params) {
         (Some(query), _) => 1 + raw_query_len(query),
         (None, params) => query_capacity(params, Form::Decoded),
@@ -67,8 +59,8 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
         }
     });
 
-    let cookies = event.cookies.as_ref().filter(|c| !c.0.is_empty());
-    let pairs = event.headers.as_ref();
+    let cookies = event.get(COOKIES).filter(|c| !c.0.is_empty());
+    let pairs = event.get(HEADERS);
     let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len) + 1);
     if let Some(pairs) = pairs {
         match cookies {
@@ -111,14 +103,18 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
             )
         })?;
     }
-    let is_base64 = event.is_base64_encoded.unwrap_or(false);
-    let body = decode_body(SOURCE, &raw_event, event.body.as_ref(), is_base64)?;
+    let is_base64 = event.get(IS_BASE64_ENCODED).unwrap_or(false);
+    let body = decode_body(SOURCE, &raw_event, event.get(BODY), is_base64)?;
 
     let request_context = RequestContext::new(SOURCE, raw_event)
-        .with_request_id_from_event(context.and_then(|c| c.request_id.as_ref()))
-        .with_source_ip_from_event(http.and_then(|h| h.source_ip.as_ref()))
-        .with_stage_from_event(context.and_then(|c| c.stage.as_ref()))
-        .with_domain_name_from_event(context.and_then(|c| c.domain_name.as_ref()));
+        .with_request_id_from_event(event.get(REQUEST_ID))
+        .with_source_ip_from_event(event.get(SOURCE_IP))
+        .with_stage_from_event(event.get(STAGE))
+        .with_domain_name_from_event(event.get(DOMAIN_NAME));
+    let function_url = request_context
+        .domain_name()
+        .is_some_and(|domain| domain.contains(".lambda-url."));
+    let request_context = request_context.with_function_url(function_url);
     default_host(&mut headers, request_context.domain_name());
     build_request(SOURCE, method, target, headers, body, request_context)
 }
@@ -126,17 +122,6 @@ pub fn parse_request(event: &EventView<'_>, raw_event: Bytes) -> Result<Request<
 /// Whether a header name is `cookie`, in any case.
 fn is_cookie(name: &RawStr<'_>) -> bool {
     name.as_bytes().eq_ignore_ascii_case(b"cookie")
-}
-
-/// Parses the full typed `aws_lambda_events` event from the context's raw event.
-pub fn parse_typed_event(context: &RequestContext) -> Result<TypedEvent, Error> {
-    serde_json::from_slice(context.raw_event()).map_err(|error| {
-        Error::invalid_event(
-            SOURCE,
-            "(event)",
-            format!("cannot be read as a typed payload 2.0 event: {error}"),
-        )
-    })
 }
 
 #[cfg(test)]
@@ -164,8 +149,11 @@ mod tests {
             r#"{{"version":"2.0","rawPath":"/","requestContext":{{"http":{{"method":"GET"}}}},"headers":{{{}}},"cookies":["a=1"]}}"#,
             headers.join(",")
         ));
-        let view: EventView<'_> = serde_json::from_slice(&event).unwrap();
-        let error = parse_request(&view, event.clone()).unwrap_err();
+        let schema = lambda_gateway_core::event::Schema::build(&[FIELDS]).unwrap();
+        let error = lambda_gateway_core::event::EventView::parse(&schema, &event, |view| {
+            let view = view.unwrap().for_source(schema.binding(0).unwrap());
+            parse_request(&view, event.clone()).unwrap_err()
+        });
         assert!(error.is_client_fault(), "{error}");
         assert!(error.to_string().contains("`cookies`"), "{error}");
     }

@@ -6,35 +6,27 @@ use bytes::Bytes;
 
 use crate::event::RawStr;
 
-/// Which AWS front door sent an event, named by the event format it used.
+/// Which AWS front door sent an event, by the source's stable short name.
 ///
-/// HTTP API payload 1.0 events share the REST format and are reported as
-/// [`Source::ApiGatewayRest`]; Function URL events share the payload 2.0 format and are reported as
-/// [`Source::ApiGatewayHttp`] (see [`RequestContext::is_function_url`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Source {
-    /// API Gateway REST API proxy integration, or HTTP API with payload format 1.0.
-    ApiGatewayRest,
-    /// API Gateway HTTP API with payload format 2.0, or a Lambda Function URL.
-    ApiGatewayHttp,
-    /// Application Load Balancer target group.
-    Alb,
-    /// An event no HTTP source claims (SQS, SNS, S3, EventBridge, a direct invoke...), handed to
-    /// the service as a `POST` when the gateway passes such events through.
-    PassThrough,
-}
+/// An open name: each source crate defines its own as a constant (`lambda_gateway_alb::SOURCE`
+/// is `alb`, the same word as the facade's cargo feature), and core names none of them but
+/// [`Source::PASS_THROUGH`]. Constants of this type can be used as `match` patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Source(&'static str);
 
 impl Source {
-    /// The source's stable short name: `apigw_rest`, `apigw_http`, `alb` (the same words as the
-    /// facade's cargo features) or `pass_through`.
+    /// An event no HTTP source claims (SQS, SNS, S3, EventBridge, a direct invoke...), handed
+    /// to the service as a `POST` when the gateway passes such events through.
+    pub const PASS_THROUGH: Source = Source::named("pass_through");
+
+    /// The source named `name` (a source crate's constant).
+    pub const fn named(name: &'static str) -> Self {
+        Self(name)
+    }
+
+    /// The source's stable short name (`apigw_rest`, `alb`, `pass_through`...).
     pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ApiGatewayRest => "apigw_rest",
-            Self::ApiGatewayHttp => "apigw_http",
-            Self::Alb => "alb",
-            Self::PassThrough => "pass_through",
-        }
+        self.0
     }
 }
 
@@ -106,6 +98,7 @@ pub struct RequestContext {
     pub(crate) domain_name: Option<Text>,
     pub(crate) event_kind: Option<Text>,
     pub(crate) multi_value: bool,
+    pub(crate) function_url: bool,
     pub(crate) raw_event: Bytes,
 }
 
@@ -147,6 +140,7 @@ impl RequestContext {
             domain_name: None,
             event_kind: None,
             multi_value: false,
+            function_url: false,
             raw_event,
         }
     }
@@ -185,6 +179,14 @@ impl RequestContext {
             }
             Text::Own(text) => Some(text.as_str()),
         }
+    }
+
+    #[doc(hidden)] // built by the source crates, not by users
+    /// Marks a request that came through a Lambda Function URL.
+    #[inline]
+    pub fn with_function_url(mut self, function_url: bool) -> Self {
+        self.function_url = function_url;
+        self
     }
 
     #[doc(hidden)] // built by the source crates, not by users
@@ -326,10 +328,7 @@ impl RequestContext {
     /// Whether the event came through a Lambda Function URL (a payload 2.0 event whose domain
     /// is `*.lambda-url.<region>.on.aws`).
     pub fn is_function_url(&self) -> bool {
-        self.source == Source::ApiGatewayHttp
-            && self
-                .domain_name()
-                .is_some_and(|domain| domain.contains(".lambda-url."))
+        self.function_url
     }
 
     /// Whether the event carried multi-value maps (`multiValueHeaders`); an ALB response is
@@ -364,7 +363,7 @@ mod tests {
             ))
         };
         let escaped = RawStr(std::borrow::Cow::Owned("caf\u{e9}".as_bytes().to_vec()));
-        let context = RequestContext::new(Source::ApiGatewayRest, event.clone())
+        let context = RequestContext::new(Source::named("apigw_rest"), event.clone())
             .with_request_id_from_event(Some(&at("abc")))
             .with_stage_from_event(Some(&escaped))
             .with_source_ip_from_event(Some(&RawStr(std::borrow::Cow::Borrowed(b"\xff"))))
@@ -380,15 +379,5 @@ mod tests {
         assert_eq!(context.domain_name(), Some("elsewhere"));
         let shown = format!("{context:?}");
         assert!(shown.contains(r#"request_id: Some("abc")"#), "{shown}");
-    }
-
-    #[test]
-    fn function_url_is_recognized_by_its_domain() {
-        let ctx = RequestContext::new(Source::ApiGatewayHttp, Bytes::new())
-            .with_domain_name(Some("abc.lambda-url.eu-west-1.on.aws".into()));
-        assert!(ctx.is_function_url());
-        let ctx = RequestContext::new(Source::ApiGatewayHttp, Bytes::new())
-            .with_domain_name(Some("abc.execute-api.eu-west-1.amazonaws.com".into()));
-        assert!(!ctx.is_function_url());
     }
 }

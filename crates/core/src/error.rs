@@ -20,7 +20,7 @@ pub enum Error {
 
     /// The payload is JSON but no known front door sends events of that shape.
     #[error(
-        "unrecognized event: expected an API Gateway, Function URL or ALB request; found {found}"
+        "unrecognized event: expected an API Gateway, Function URL or ALB request, or a VPC Lattice one; found {found}"
     )]
     UnrecognizedEvent {
         /// A short description of what arrived (`an object with keys [Records]`).
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn invalid_event_message_names_source_field_and_reason() {
-        let error = Error::invalid_event(Source::Alb, "body", "invalid base64 at byte 3");
+        let error = Error::invalid_event(Source::named("alb"), "body", "invalid base64 at byte 3");
         assert_eq!(
             error.to_string(),
             "invalid alb event: `body`: invalid base64 at byte 3"
@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn disabled_source_names_the_feature() {
         let error = Error::SourceDisabled {
-            event_source: Source::ApiGatewayRest,
+            event_source: Source::named("apigw_rest"),
         };
         assert!(
             error.to_string().contains("`apigw_rest` feature"),

@@ -440,15 +440,16 @@ mod tests {
     #[test]
     fn lowercase_and_invalid_methods() {
         assert_eq!(
-            parse_method(Source::Alb, "httpMethod", Some(&raw("PATCH"))).unwrap(),
+            parse_method(Source::named("alb"), "httpMethod", Some(&raw("PATCH"))).unwrap(),
             Method::PATCH
         );
-        let error = parse_method(Source::Alb, "httpMethod", Some(&raw("GE T"))).unwrap_err();
+        let error =
+            parse_method(Source::named("alb"), "httpMethod", Some(&raw("GE T"))).unwrap_err();
         assert_eq!(
             error.to_string(),
             "invalid request in alb event: `httpMethod`: \"GE T\" is not a valid HTTP method token"
         );
-        assert!(parse_method(Source::Alb, "httpMethod", None).is_err());
+        assert!(parse_method(Source::named("alb"), "httpMethod", None).is_err());
     }
 
     #[test]
@@ -461,7 +462,7 @@ mod tests {
         assert_eq!(excerpt(&[b'a'; 64]), format!("{:?}", "a".repeat(64)));
         assert!(excerpt(&[0xff; 300]).ends_with("... (300 bytes)"));
         let method = RawStr(long.into_bytes().into());
-        let error = parse_method(Source::Alb, "httpMethod", Some(&method)).unwrap_err();
+        let error = parse_method(Source::named("alb"), "httpMethod", Some(&method)).unwrap_err();
         assert!(error.to_string().len() < 300, "{error}");
     }
 
@@ -471,7 +472,14 @@ mod tests {
         let (value, event) = (raw("v"), Bytes::new());
         let outcome = (0..40_000).try_for_each(|i| {
             let name = RawStr(format!("x-h{i}").into_bytes().into());
-            append_header(&mut headers, Source::Alb, "headers", &event, &name, &value)
+            append_header(
+                &mut headers,
+                Source::named("alb"),
+                "headers",
+                &event,
+                &name,
+                &value,
+            )
         });
         let error = outcome.unwrap_err();
         assert!(error.is_client_fault(), "{error}");
@@ -485,7 +493,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         let error = append_header(
             &mut headers,
-            Source::ApiGatewayHttp,
+            Source::named("apigw_http"),
             "headers",
             &Bytes::new(),
             &raw("x-a"),
@@ -498,7 +506,7 @@ mod tests {
     #[test]
     fn invalid_base64_is_described_without_the_base64_crate_wording() {
         let message = |body: &'static str| {
-            decode_body(Source::Alb, &Bytes::new(), Some(&raw(body)), true)
+            decode_body(Source::named("alb"), &Bytes::new(), Some(&raw(body)), true)
                 .unwrap_err()
                 .to_string()
         };
@@ -515,9 +523,23 @@ mod tests {
     #[test]
     fn invalid_base64_body_is_an_error() {
         let body = raw("@@");
-        assert!(decode_body(Source::ApiGatewayRest, &Bytes::new(), Some(&body), true).is_err());
+        assert!(
+            decode_body(
+                Source::named("apigw_rest"),
+                &Bytes::new(),
+                Some(&body),
+                true
+            )
+            .is_err()
+        );
         assert_eq!(
-            decode_body(Source::ApiGatewayRest, &Bytes::new(), Some(&body), false).unwrap(),
+            decode_body(
+                Source::named("apigw_rest"),
+                &Bytes::new(),
+                Some(&body),
+                false
+            )
+            .unwrap(),
             "@@"
         );
     }

@@ -2,9 +2,9 @@
 //!
 //! `cargo bench -p lambda-gateway --bench breakdown -- alb/health_check_multi_value` (any
 //! `testdata/` event; default the ALB health check) prints ns per call for: the floor's parse
-//! (`IgnoredAny`), a `serde_json::Value` parse, the event view by the serde path and by the
-//! scanner, view + request for the event's source, the handler's response, the response
-//! encoder, a hand-assembled pipeline, and the whole `invoke`. A profiling aid, not a contest:
+//! (`IgnoredAny`), a `serde_json::Value` parse, the event view (the schema-driven reader over
+//! every source's fields), view + claim + request for the event's source, the handler's
+//! response, the response encoder, a hand-assembled pipeline, and the whole `invoke`. A profiling aid, not a contest:
 //! `adapter` is the benchmark.
 //!
 //! `BREAKDOWN_ONLY=<label prefix>` runs only the matching stages, and `BREAKDOWN_CALLS=N` calls
@@ -19,10 +19,21 @@ use std::{convert::Infallible, hint::black_box, time::Instant};
 use bytes::Bytes;
 use common::block_on;
 use http::{Request, Response, response::Parts};
-use lambda_gateway::{Body, Gateway, Source};
-use lambda_gateway_core::{BinaryPolicy, EncodeOptions, Error, event::EventView};
+use lambda_gateway::Gateway;
+use lambda_gateway_core::{
+    BinaryPolicy, Body, Claim, EncodeOptions, Error, EventSource,
+    event::{EventView, Schema},
+    json::JsonWriter,
+};
 use serde::de::IgnoredAny;
 use tower::{Service, service_fn};
+
+/// The sources in the facade's order.
+const SOURCES: [&dyn EventSource; 3] = [
+    &lambda_gateway::alb::Alb,
+    &lambda_gateway::apigw_http::ApiGatewayHttp,
+    &lambda_gateway::apigw_rest::ApiGatewayRest,
+];
 
 /// Prints the stage's time, or runs only the stages `BREAKDOWN_ONLY` selects.
 fn stage(label: &str, f: impl FnMut()) {
@@ -68,38 +79,43 @@ fn ok_response() -> Response<Body> {
         .unwrap()
 }
 
-fn source_of(event: &[u8]) -> Source {
-    let view = EventView::parse(event).unwrap();
-    match view.request_context {
-        Some(context) if context.elb.0 => Source::Alb,
-        _ if view.version.is_some_and(|v| v.as_bytes() == b"2.0") => Source::ApiGatewayHttp,
-        _ => Source::ApiGatewayRest,
-    }
+/// The claiming source's index and whether it answers in multi-value mode.
+fn source_of(schema: &Schema, event: &[u8]) -> (usize, bool) {
+    EventView::parse(schema, event, |view| {
+        let view = view.unwrap();
+        SOURCES
+            .iter()
+            .enumerate()
+            .find_map(|(i, source)| {
+                let event = view.for_source(schema.binding(i).unwrap());
+                (source.claim(&event) == Claim::Claimed).then(|| (i, source.multi_value(&event)))
+            })
+            .expect("a claimed event")
+    })
 }
 
-fn parse_request(
-    source: Source,
-    view: &EventView<'_>,
-    event: Bytes,
-) -> Result<Request<Body>, Error> {
-    match source {
-        Source::Alb => lambda_gateway_alb::parse_request(view, event),
-        Source::ApiGatewayHttp => lambda_gateway_apigw_http::parse_request(view, event),
-        _ => lambda_gateway_apigw_rest::parse_request(view, event),
-    }
+fn parse_request(schema: &Schema, index: usize, event: &Bytes) -> Result<Request<Body>, Error> {
+    EventView::parse(schema, event, |view| {
+        let view = view.unwrap();
+        let binding = schema.binding(index).unwrap();
+        let source = SOURCES[index];
+        let event_view = view.for_source(binding);
+        assert_eq!(source.claim(&event_view), Claim::Claimed);
+        source.parse_request(&event_view, event.clone())
+    })
 }
 
 fn encode_response(
-    source: Source,
+    index: usize,
     parts: &Parts,
     body: &[u8],
     options: EncodeOptions<'_>,
 ) -> Vec<u8> {
-    match source {
-        Source::Alb => lambda_gateway_alb::encode_response(parts, body, options),
-        Source::ApiGatewayHttp => lambda_gateway_apigw_http::encode_response(parts, body, options),
-        _ => lambda_gateway_apigw_rest::encode_response(parts, body, options),
-    }
+    let text = options.binary.text_body(&parts.headers, body);
+    let mut json = JsonWriter::with_capacity(160 + parts.headers.len() * 48 + body.len() * 4 / 3);
+    SOURCES[index].encode_head(parts, &mut json, options);
+    SOURCES[index].encode_body(body, text, &mut json);
+    json.finish()
 }
 
 fn main() {
@@ -115,13 +131,11 @@ fn main() {
     };
     let event = std::fs::read(path).unwrap();
     let bytes = Bytes::from(event.clone());
-    let source = source_of(&event);
+    let fields: Vec<_> = SOURCES.iter().map(|s| s.fields()).collect();
+    let schema = Schema::build(&fields).unwrap();
+    let (source, multi_value) = source_of(&schema, &event);
     let service = service_fn(|_req: Request<Body>| async { Ok::<_, Infallible>(ok_response()) });
     let gateway = Gateway::new(service);
-    let multi_value = {
-        let view = EventView::parse(&event).unwrap();
-        view.multi_value_headers.is_some() || view.multi_value_query_string_parameters.is_some()
-    };
     let policy = BinaryPolicy::default();
     let options = EncodeOptions {
         binary: &policy,
@@ -140,15 +154,13 @@ fn main() {
     stage("serde_json::Value", || {
         black_box(serde_json::from_slice::<serde_json::Value>(black_box(&event)).unwrap());
     });
-    stage("view, serde path", || {
-        black_box(serde_json::from_slice::<EventView<'_>>(black_box(&event)).unwrap());
-    });
-    stage("view, scanner", || {
-        black_box(EventView::parse(black_box(&event)).unwrap());
+    stage("reader", || {
+        EventView::parse(&schema, black_box(&event), |view| {
+            black_box(view.unwrap());
+        });
     });
     stage("view + request", || {
-        let view = EventView::parse(black_box(&bytes)).unwrap();
-        black_box(parse_request(source, &view, bytes.clone()).unwrap());
+        black_box(parse_request(&schema, source, black_box(&bytes)).unwrap());
     });
     stage("handler's response", || {
         black_box(ok_response());
@@ -158,9 +170,7 @@ fn main() {
     });
     stage("pipeline by hand", || {
         let event = Bytes::copy_from_slice(black_box(&event));
-        let view = EventView::parse(&event).unwrap();
-        let request = parse_request(source, &view, event.clone()).unwrap();
-        drop(view);
+        let request = parse_request(&schema, source, &event).unwrap();
         let mut service = service;
         let response = block_on(service.call(request)).unwrap();
         let (parts, body) = response.into_parts();

@@ -5,13 +5,16 @@ use std::{any::Any, fmt, future::Future, sync::Arc, time::Duration};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, header::CONTENT_TYPE, response::Parts};
 use lambda_gateway_core::{
-    BinaryPolicy, Body, BoxError, EncodeOptions, Error, RequestContext, Source, event::EventView,
+    BinaryPolicy, Body, BoxError, Claim, EncodeOptions, Error, EventSource, RequestContext, Source,
+    event::{EventView, SourceView},
+    json::JsonWriter,
 };
 use tower::Service;
 
 use crate::{
     base_path, detect,
     invocation::{Failure, Invocation, POLLED_AFTER_DONE},
+    registry::{Registered, Registry, registry},
 };
 
 /// Serves a tower HTTP service from Lambda events.
@@ -25,7 +28,7 @@ use crate::{
 ///     Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("hi")))
 /// });
 /// Gateway::new(app)
-///     .source(Source::ApiGatewayRest) // skip detection: only REST events are accepted
+///     .source(lambda_gateway::apigw_rest::SOURCE) // skip detection: only REST events are accepted
 ///     .binary_content_types(["image/*", "application/pdf"])
 ///     .run()
 ///     .await
@@ -99,7 +102,7 @@ impl<S> Gateway<S> {
     /// reaches the service as a `POST` to `path` with `content-type: application/json`, the raw
     /// event bytes as the body, and [`RequestContext::event_kind`] telling its kind where the
     /// event says it (`aws:sqs`, `aws.events`, ...); [`RequestContext::source`] is
-    /// [`Source::PassThrough`].
+    /// [`Source::PASS_THROUGH`].
     ///
     /// The service's 2xx answer body is the invocation's result as it is (it must be JSON; an
     /// empty body is `null`), so an SQS `{"batchItemFailures": [...]}` answer works. Any other
@@ -306,10 +309,18 @@ where
         lambda_request_id: Option<&str>,
         route: &mut Route,
     ) -> Result<Request<Body>, Error> {
-        // The view is read in place and used by reference: see `EventView::parse_with`.
-        let mut result = EventView::parse_with(&event, |view| match view {
-            Ok(view) => self.convert(view, &event, route),
-            Err(_) => self.unclaimed(&event, route),
+        let registry = match registry() {
+            Ok(registry) => registry,
+            Err(error) => {
+                return Err(Error::Internal(format!(
+                    "the enabled sources' fields cannot be merged: {error}"
+                )));
+            }
+        };
+        // The view is read in place and used by reference: see `EventView::parse`.
+        let mut result = EventView::parse(&registry.schema, &event, |view| match view {
+            Some(view) => self.convert(registry, view, &event, route),
+            None => self.unclaimed(&event, route, None),
         });
         if let Ok(request) = &mut result {
             if let Some(id) = lambda_request_id {
@@ -324,50 +335,100 @@ where
         result
     }
 
-    /// An event no source claims: passed through when that is on and the event is of no known
-    /// shape (its JSON value, read once to tell that, also gives its kind), else the error that
-    /// says what it is.
+    /// An event no source claims: passed through when that is on, else the error that says
+    /// what it is (`refused`: what a source that refused it said) or what arrived. A payload
+    /// that is not JSON is an error either way.
     #[cold]
-    fn unclaimed(&self, event: &Bytes, route: &mut Route) -> Result<Request<Body>, Error> {
-        let value = detect::unclaimed(event)?;
+    fn unclaimed(
+        &self,
+        event: &Bytes,
+        route: &mut Route,
+        refused: Option<&'static str>,
+    ) -> Result<Request<Body>, Error> {
+        let value = detect::json(event)?;
         match &self.pass_through {
             Some(uri) => {
-                route.source = Some(Source::PassThrough);
+                route.target = Some(Target::PassThrough);
                 Ok(crate::pass_through::request(uri, event.clone(), &value))
             }
-            None => Err(detect::unrecognized(&value)),
+            None => Err(detect::unrecognized(&value, refused)),
         }
     }
 
-    /// Detects the source of a parsed event (unless it is forced) and converts the event.
+    /// Finds the source of a parsed event (the forced one, or the first enabled source that
+    /// claims it) and converts the event.
     fn convert(
         &self,
+        registry: &'static Registry,
         view: &EventView<'_>,
         event: &Bytes,
         route: &mut Route,
     ) -> Result<Request<Body>, Error> {
-        let source = match self.source {
-            Some(_) if detect::is_not_http(view) => return self.unclaimed(event, route),
-            Some(source) => source,
-            None => match detect::detect(view) {
-                Some(source) => source,
-                None => return self.unclaimed(event, route),
-            },
-        };
-        route.source = Some(source);
-        route.multi_value = view.multi_value_headers.is_some()
-            || view.multi_value_query_string_parameters.is_some();
-        match source {
-            #[cfg(feature = "apigw_rest")]
-            Source::ApiGatewayRest => lambda_gateway_apigw_rest::parse_request(view, event.clone()),
-            #[cfg(feature = "apigw_http")]
-            Source::ApiGatewayHttp => lambda_gateway_apigw_http::parse_request(view, event.clone()),
-            #[cfg(feature = "alb")]
-            Source::Alb => lambda_gateway_alb::parse_request(view, event.clone()),
-            other => Err(Error::SourceDisabled {
-                event_source: other,
-            }),
+        if let Some(forced) = self.source {
+            let Some(registered) = registry.find(forced) else {
+                return Err(Error::SourceDisabled {
+                    event_source: forced,
+                });
+            };
+            let source_view = view.for_source(&registered.binding);
+            if let Claim::Refused(what) = registered.source.claim(&source_view) {
+                return self.unclaimed(event, route, Some(what));
+            }
+            return Self::convert_with(registered, &source_view, event, route);
         }
+        for registered in &registry.sources {
+            let source_view = view.for_source(&registered.binding);
+            match registered.source.claim(&source_view) {
+                Claim::Claimed => {
+                    return Self::convert_with(registered, &source_view, event, route);
+                }
+                Claim::Refused(what) => return self.unclaimed(event, route, Some(what)),
+                Claim::Unclaimed => {}
+            }
+        }
+        self.explain(registry, view, event, route)
+    }
+
+    /// An event no source claimed: a near miss of a source's format is that source's error.
+    #[cold]
+    fn explain(
+        &self,
+        registry: &'static Registry,
+        view: &EventView<'_>,
+        event: &Bytes,
+        route: &mut Route,
+    ) -> Result<Request<Body>, Error> {
+        for registered in &registry.sources {
+            if let Some(error) = registered
+                .source
+                .explain(&view.for_source(&registered.binding))
+            {
+                return Err(error);
+            }
+        }
+        self.unclaimed(event, route, None)
+    }
+
+    /// Converts an event with its source; a mistyped or repeated field is that source's
+    /// invalid event.
+    #[inline]
+    fn convert_with(
+        registered: &'static Registered,
+        event: &SourceView<'_, '_>,
+        raw_event: &Bytes,
+        route: &mut Route,
+    ) -> Result<Request<Body>, Error> {
+        let source = registered.source;
+        if let Some(problem) = event.problem() {
+            return Err(Error::invalid_event(
+                source.source(),
+                problem.field.clone(),
+                problem.reason.clone(),
+            ));
+        }
+        route.target = Some(Target::Source(source));
+        route.multi_value = source.multi_value(event);
+        source.parse_request(event, raw_event.clone())
     }
 }
 
@@ -376,7 +437,7 @@ impl<S> Gateway<S> {
     /// fault in a well-formed event, the error itself (a failed invocation) otherwise.
     #[cold]
     pub(crate) fn refuse(&self, error: Error, route: Route) -> Result<Vec<u8>, Error> {
-        let Some(source) = route.source.filter(|_| error.is_client_fault()) else {
+        let Some(Target::Source(source)) = route.target.filter(|_| error.is_client_fault()) else {
             return Err(error);
         };
         tracing::warn!(%error, error_type = error.kind(), "answering 400");
@@ -401,22 +462,21 @@ impl<S> Gateway<S> {
         parts: &Parts,
         body: &[u8],
     ) -> Result<Vec<u8>, Error> {
-        let Some(source) = route.source else {
+        let source = match route.target {
+            Some(Target::Source(source)) => source,
+            Some(Target::PassThrough) => return crate::pass_through::result(parts, body),
             // a call is made only after the source is known
-            return Err(Error::Service(POLLED_AFTER_DONE.into()));
+            None => return Err(Error::Service(POLLED_AFTER_DONE.into())),
         };
-        if source == Source::PassThrough {
-            return crate::pass_through::result(parts, body);
-        }
         let options = self.options(route.multi_value);
-        let json = encode(source, parts, body, options)?;
+        let json = encode(source, parts, body, options);
         Ok(within_limit(source, json, options))
     }
 
     /// The answer to a failed service call: the service's error, its body's, or a panic.
     #[cold]
     pub(crate) fn finish(&self, route: Route, failure: Failure) -> Result<Vec<u8>, Error> {
-        let Some(source) = route.source else {
+        let Some(target) = route.target else {
             // a call is made only after the source is known
             return Err(Error::Service(POLLED_AFTER_DONE.into()));
         };
@@ -428,10 +488,10 @@ impl<S> Gateway<S> {
                 format!("the service panicked: {}", panic_message(&*panic)).into(),
             ),
         };
-        if source == Source::PassThrough {
+        let Target::Source(source) = target else {
             // no HTTP answer to make: the invocation fails, so the platform retries the event
             return Err(Error::Service(error));
-        }
+        };
         let json = self.service_failure(source, what, error, options)?;
         Ok(within_limit(source, json, options))
     }
@@ -448,7 +508,7 @@ impl<S> Gateway<S> {
     /// returned to the caller of `invoke`.
     fn service_failure(
         &self,
-        source: Source,
+        source: &'static dyn EventSource,
         what: &str,
         error: BoxError,
         options: EncodeOptions<'_>,
@@ -467,7 +527,7 @@ impl<S> Gateway<S> {
             OnServiceError::Respond(respond) => {
                 tracing::error!(%error, "{what}; answering with on_service_error's response");
                 let (parts, body) = respond(&error).into_parts();
-                encode(source, &parts, body.as_bytes(), options)
+                Ok(encode(source, &parts, body.as_bytes(), options))
             }
         }
     }
@@ -476,47 +536,46 @@ impl<S> Gateway<S> {
 /// Where an event goes once read: its source and header mode (`None` until detected).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Route {
-    pub(crate) source: Option<Source>,
+    pub(crate) target: Option<Target>,
     pub(crate) multi_value: bool,
 }
 
-/// Lambda's limit on a synchronous invocation's response payload.
-const LAMBDA_RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
-/// ALB's limit on a Lambda target's response.
-const ALB_RESPONSE_LIMIT: usize = 1024 * 1024;
+/// Who answers an event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    /// The enabled source that claimed it.
+    Source(&'static dyn EventSource),
+    /// The service, as a passed-through event.
+    PassThrough,
+}
 
 /// `json`, or a 502 saying so when it is over the front door's size limit.
-fn within_limit(source: Source, json: Vec<u8>, options: EncodeOptions<'_>) -> Vec<u8> {
-    let limit = response_limit(source);
-    if json.len() <= limit {
+fn within_limit(
+    source: &'static dyn EventSource,
+    json: Vec<u8>,
+    options: EncodeOptions<'_>,
+) -> Vec<u8> {
+    let limit = source.response_limit();
+    if json.len() <= limit.bytes {
         return json;
     }
     let reason = format!(
-        "the response event is {} bytes, over the {} limit of {limit} bytes",
+        "the response event is {} bytes, over the {} limit of {} bytes",
         json.len(),
-        limit_name(source)
+        limit.name,
+        limit.bytes
     );
-    tracing::error!(size = json.len(), limit, "{reason}; answering 502");
+    tracing::error!(
+        size = json.len(),
+        limit = limit.bytes,
+        "{reason}; answering 502"
+    );
     plain(
         source,
         StatusCode::BAD_GATEWAY,
         &format!("Bad Gateway: {reason}\n"),
         options,
     )
-}
-
-fn response_limit(source: Source) -> usize {
-    match source {
-        Source::Alb => ALB_RESPONSE_LIMIT,
-        _ => LAMBDA_RESPONSE_LIMIT,
-    }
-}
-
-fn limit_name(source: Source) -> &'static str {
-    match source {
-        Source::Alb => "ALB Lambda target",
-        _ => "Lambda synchronous response",
-    }
 }
 
 /// A user's mapping from a service failure to a response.
@@ -552,32 +611,27 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         .unwrap_or("a non-string panic payload")
 }
 
-/// Writes the response event in the source's format.
+/// Writes the response event in the source's format: its head, then its body fields.
 fn encode(
-    source: Source,
+    source: &'static dyn EventSource,
     parts: &Parts,
     body: &[u8],
     options: EncodeOptions<'_>,
-) -> Result<Vec<u8>, Error> {
-    match source {
-        #[cfg(feature = "apigw_rest")]
-        Source::ApiGatewayRest => Ok(lambda_gateway_apigw_rest::encode_response(
-            parts, body, options,
-        )),
-        #[cfg(feature = "apigw_http")]
-        Source::ApiGatewayHttp => Ok(lambda_gateway_apigw_http::encode_response(
-            parts, body, options,
-        )),
-        #[cfg(feature = "alb")]
-        Source::Alb => Ok(lambda_gateway_alb::encode_response(parts, body, options)),
-        other => Err(Error::SourceDisabled {
-            event_source: other,
-        }),
-    }
+) -> Vec<u8> {
+    let text = options.binary.text_body(&parts.headers, body);
+    let mut json = JsonWriter::with_capacity(160 + parts.headers.len() * 48 + body.len() * 4 / 3);
+    source.encode_head(parts, &mut json, options);
+    source.encode_body(body, text, &mut json);
+    json.finish()
 }
 
 /// A plain-text answer in the source's format.
-fn plain(source: Source, status: StatusCode, text: &str, options: EncodeOptions<'_>) -> Vec<u8> {
+fn plain(
+    source: &'static dyn EventSource,
+    status: StatusCode,
+    text: &str,
+    options: EncodeOptions<'_>,
+) -> Vec<u8> {
     let mut response = Response::new(());
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -585,6 +639,5 @@ fn plain(source: Source, status: StatusCode, text: &str, options: EncodeOptions<
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     let (parts, ()) = response.into_parts();
-    // The source was parsed, so its feature is enabled and encoding cannot fail.
-    encode(source, &parts, text.as_bytes(), options).unwrap_or_default()
+    encode(source, &parts, text.as_bytes(), options)
 }

@@ -333,7 +333,7 @@ mod tests {
 
     use http::HeaderMap;
     use http_body::Frame;
-    use lambda_gateway_core::{RequestContext, Source};
+    use lambda_gateway_core::RequestContext;
     use serde_json::Value;
 
     use super::*;
@@ -559,6 +559,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "apigw_rest")]
     fn authorizer_and_websocket_events_never_reach_the_service_even_with_a_forced_source() {
         let calls = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&calls);
@@ -572,7 +573,7 @@ mod tests {
             "requestContext":{"routeKey":"$connect","eventType":"CONNECT","connectionId":"c1","requestId":"r"}}"#;
         for gateway in [
             Gateway::new(service.clone()),
-            Gateway::new(service.clone()).source(Source::ApiGatewayRest),
+            Gateway::new(service.clone()).source(crate::apigw_rest::SOURCE),
         ] {
             for event in [&request_authorizer[..], &websocket_connect[..]] {
                 let error = run(gateway.invoke(event)).0.unwrap_err();

@@ -45,6 +45,7 @@ mod invocation;
 #[cfg(feature = "local")]
 mod local;
 mod pass_through;
+mod registry;
 mod run_error;
 mod runtime;
 mod typed;

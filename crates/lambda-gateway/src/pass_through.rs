@@ -32,7 +32,7 @@ pub(crate) fn normalize(path: &str) -> Option<Uri> {
 /// kind).
 pub(crate) fn request(target: &Uri, event: Bytes, value: &Value) -> Request<Body> {
     let kind = event_kind(value).map(SharedStr::from);
-    let context = RequestContext::new(Source::PassThrough, event.clone()).with_event_kind(kind);
+    let context = RequestContext::new(Source::PASS_THROUGH, event.clone()).with_event_kind(kind);
     let mut request = Request::new(Body::from(event));
     *request.method_mut() = Method::POST;
     *request.uri_mut() = target.clone();
@@ -64,7 +64,7 @@ pub(crate) fn result(parts: &Parts, body: &[u8]) -> Result<Vec<u8>, Error> {
     }
     if body.len() > RESULT_LIMIT {
         return Err(Error::InvalidResponse {
-            event_source: Source::PassThrough,
+            event_source: Source::PASS_THROUGH,
             reason: format!(
                 "the result is {} bytes, over the Lambda synchronous invocation limit of {RESULT_LIMIT} bytes",
                 body.len()
@@ -73,7 +73,7 @@ pub(crate) fn result(parts: &Parts, body: &[u8]) -> Result<Vec<u8>, Error> {
     }
     if serde_json::from_slice::<&RawValue>(body).is_err() {
         return Err(Error::InvalidResponse {
-            event_source: Source::PassThrough,
+            event_source: Source::PASS_THROUGH,
             reason: format!(
                 "the result of a passed-through event must be JSON (it is the invocation's response); \
                  the service answered {} bytes that are not: {}",

@@ -1,49 +1,77 @@
 //! The full typed `aws_lambda_events` event, parsed on demand.
 
+use std::{any::Any, fmt};
+
 use lambda_gateway_core::{Error, RequestContext, Source};
 
-/// The full typed event a request came from.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum TypedEvent {
-    /// A REST API or HTTP API payload 1.0 event.
-    #[cfg(feature = "apigw_rest")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "apigw_rest")))]
-    ApiGatewayRest(Box<aws_lambda_events::apigw::ApiGatewayProxyRequest>),
-    /// An HTTP API payload 2.0 or Function URL event.
-    #[cfg(feature = "apigw_http")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "apigw_http")))]
-    ApiGatewayHttp(Box<aws_lambda_events::apigw::ApiGatewayV2httpRequest>),
-    /// An ALB event.
-    #[cfg(feature = "alb")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
-    Alb(Box<aws_lambda_events::alb::AlbTargetGroupRequest>),
+/// The full typed event a request came from: the `aws_lambda_events` type of its source (each
+/// source crate names it as its `TypedEvent`), behind a downcast.
+///
+/// ```
+/// # fn doc(context: &lambda_gateway::RequestContext) -> Result<(), lambda_gateway::Error> {
+/// use lambda_gateway::{RequestContextExt, aws_lambda_events::apigw::ApiGatewayProxyRequest};
+///
+/// let event = context.parse_typed_event()?;
+/// if let Some(rest) = event.downcast_ref::<ApiGatewayProxyRequest>() {
+///     println!("stage variables: {:?}", rest.stage_variables);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct TypedEvent {
+    source: Source,
+    event: Box<dyn Any + Send + Sync>,
+}
+
+impl fmt::Debug for TypedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedEvent")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TypedEvent {
+    /// The source whose type the event has.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The event, if it is a `T` (`aws_lambda_events::apigw::ApiGatewayProxyRequest` for
+    /// `apigw_rest`: the source crate's `TypedEvent`).
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        self.event.downcast_ref()
+    }
+
+    /// The event as a `T`, or `self` back when it is not one.
+    pub fn downcast<T: Any>(self) -> Result<Box<T>, Self> {
+        let source = self.source;
+        self.event
+            .downcast()
+            .map_err(|event| Self { source, event })
+    }
 }
 
 /// Reads the typed event out of a [`RequestContext`].
 pub trait RequestContextExt {
-    /// Parses the raw event into its full `aws_lambda_events` type. The hot path never does
-    /// this; call it only when a handler needs a field the request itself does not carry
+    /// Parses the raw event into its source's full `aws_lambda_events` type. The hot path never
+    /// does this; call it only when a handler needs a field the request itself does not carry
     /// (authorizer claims, stage variables, ...).
     fn parse_typed_event(&self) -> Result<TypedEvent, Error>;
 }
 
 impl RequestContextExt for RequestContext {
     fn parse_typed_event(&self) -> Result<TypedEvent, Error> {
-        match self.source() {
-            #[cfg(feature = "apigw_rest")]
-            Source::ApiGatewayRest => lambda_gateway_apigw_rest::parse_typed_event(self)
-                .map(|e| TypedEvent::ApiGatewayRest(Box::new(e))),
-            #[cfg(feature = "apigw_http")]
-            Source::ApiGatewayHttp => lambda_gateway_apigw_http::parse_typed_event(self)
-                .map(|e| TypedEvent::ApiGatewayHttp(Box::new(e))),
-            #[cfg(feature = "alb")]
-            Source::Alb => {
-                lambda_gateway_alb::parse_typed_event(self).map(|e| TypedEvent::Alb(Box::new(e)))
-            }
-            other => Err(Error::SourceDisabled {
-                event_source: other,
-            }),
-        }
+        let source = self.source();
+        let registry = crate::registry::registry().map_err(|error| {
+            Error::Internal(format!(
+                "the enabled sources' fields cannot be merged: {error}"
+            ))
+        })?;
+        let registered = registry.find(source).ok_or(Error::SourceDisabled {
+            event_source: source,
+        })?;
+        let event = registered.source.parse_typed_event(self.raw_event())?;
+        Ok(TypedEvent { source, event })
     }
 }

@@ -25,7 +25,10 @@ use http::{Method, StatusCode, header::CONTENT_TYPE};
 use http_body_util::Full;
 use lambda_gateway::{Gateway, LocalLimits, LocalSource};
 use serde_json::Value;
-use support::{ALL, LAMBDA_LIMIT, RAW_HEADER_BYTES, Server, app, binary_payload, is_alb, limit};
+use support::{
+    ALB, ALL, APIGW_HTTP, APIGW_REST, LAMBDA_LIMIT, RAW_HEADER_BYTES, Server, app, binary_payload,
+    is_alb, limit,
+};
 use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _},
     net::TcpStream,
@@ -42,6 +45,23 @@ fn decode_query(query: &str) -> BTreeMap<String, Vec<String>> {
             .push(value.into_owned());
     }
     decoded
+}
+
+#[test]
+fn the_front_doors_are_named_by_the_enabled_sources() {
+    assert_eq!(LocalSource::enabled().collect::<Vec<_>>(), ALL);
+    for source in ALL {
+        assert_eq!(source.as_str().parse::<LocalSource>().ok(), Some(source));
+        assert_eq!(
+            format!(" {source}\n").parse::<LocalSource>().ok(),
+            Some(source)
+        );
+    }
+    let error = "bogus".parse::<LocalSource>().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unknown local source \"bogus\"; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi"
+    );
 }
 
 #[tokio::test]
@@ -188,12 +208,10 @@ async fn repeated_request_headers_arrive_as_each_front_door_sends_them() {
         // - HTTP API 2.0 and Function URLs comma-join the values into one (`Cookie` goes to the
         //   `cookies` array instead, which the adapter joins with "; ");
         // - ALB single-value keeps the last value only.
-        let (multi, cookie): (&[&str], &[&str]) = match source {
-            LocalSource::ApiGatewayRest | LocalSource::AlbMultiValue => {
-                (&["one", "two"], &["a=1", "b=2"])
-            }
-            LocalSource::ApiGatewayHttp | LocalSource::FunctionUrl => (&["one,two"], &["a=1; b=2"]),
-            LocalSource::Alb => (&["two"], &["b=2"]),
+        let (multi, cookie): (&[&str], &[&str]) = match source.as_str() {
+            "apigw_rest" | "alb_multi" => (&["one", "two"], &["a=1", "b=2"]),
+            "apigw_http" | "function_url" => (&["one,two"], &["a=1; b=2"]),
+            "alb" => (&["two"], &["b=2"]),
             other => panic!("no expectation for {other}"),
         };
         let server = Server::start(source).await;
@@ -235,7 +253,7 @@ async fn query_decodes_as_a_plain_server_would_decode_it() {
         // last (its `queryStringParameters` is a single-value map).
         let seen = server.get("/q?k=1&k=2&k=3").await.seen(source);
         let decoded = decode_query(seen.str("query").unwrap_or_default());
-        let k: &[&str] = if source == LocalSource::Alb {
+        let k: &[&str] = if source == ALB {
             &["3"]
         } else {
             &["1", "2", "3"]
@@ -258,7 +276,7 @@ async fn service_path_keeps_its_percent_encoding() {
 
         // An encoded slash: a REST API's decoded `path` cannot tell it from a separator.
         let seen = server.get("/a%2Fb").await.seen(source);
-        let expected = if source == LocalSource::ApiGatewayRest {
+        let expected = if source == APIGW_REST {
             "/a/b"
         } else {
             "/a%2Fb"
@@ -454,8 +472,8 @@ async fn captured_events_replay_to_the_same_response() {
 
         assert_eq!(
             get.seen(source).header("x-multi").len(),
-            match source {
-                LocalSource::ApiGatewayRest | LocalSource::AlbMultiValue => 2,
+            match source.as_str() {
+                "apigw_rest" | "alb_multi" => 2,
                 _ => 1,
             },
             "{source}"
@@ -531,14 +549,14 @@ fn event_headers(source: LocalSource, event: &Value) -> Vec<(String, String)> {
     let mut headers = Vec::new();
     let single = event["headers"].as_object().into_iter().flatten();
     let multi = event["multiValueHeaders"].as_object().into_iter().flatten();
-    match source {
-        LocalSource::ApiGatewayRest | LocalSource::AlbMultiValue => {
+    match source.as_str() {
+        "apigw_rest" | "alb_multi" => {
             for (name, values) in multi {
                 for value in values.as_array().unwrap() {
                     headers.push((name.to_lowercase(), value.as_str().unwrap().to_owned()));
                 }
             }
-            if source == LocalSource::ApiGatewayRest {
+            if source == APIGW_REST {
                 // API Gateway merges `headers` into `multiValueHeaders`.
                 for (name, value) in single {
                     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
@@ -563,14 +581,14 @@ fn event_headers(source: LocalSource, event: &Value) -> Vec<(String, String)> {
 /// The captured event has the shape of `source`'s events.
 fn check_event_shape(source: LocalSource, event: &Value, file: &str) {
     let context = &event["requestContext"];
-    let ok = match source {
-        LocalSource::ApiGatewayRest => {
+    let ok = match source.as_str() {
+        "apigw_rest" => {
             event["httpMethod"].is_string()
                 && event["multiValueHeaders"].is_object()
                 && context["stage"] == "local"
                 && event.get("version").is_none()
         }
-        LocalSource::ApiGatewayHttp => {
+        "apigw_http" => {
             event["version"] == "2.0"
                 && event["rawPath"].is_string()
                 && context["stage"] == "$default"
@@ -579,19 +597,19 @@ fn check_event_shape(source: LocalSource, event: &Value, file: &str) {
                     .unwrap_or_default()
                     .ends_with(".on.aws")
         }
-        LocalSource::FunctionUrl => {
+        "function_url" => {
             event["version"] == "2.0"
                 && context["domainName"]
                     .as_str()
                     .unwrap_or_default()
                     .ends_with(".lambda-url.us-east-1.on.aws")
         }
-        LocalSource::Alb => {
+        "alb" => {
             context["elb"]["targetGroupArn"].is_string()
                 && event["headers"].is_object()
                 && event.get("multiValueHeaders").is_none()
         }
-        LocalSource::AlbMultiValue => {
+        "alb_multi" => {
             context["elb"]["targetGroupArn"].is_string()
                 && event["multiValueHeaders"].is_object()
                 && event.get("headers").is_none()
@@ -643,7 +661,7 @@ async fn raw_exchange(stream: &mut TcpStream, path: &str) -> String {
 
 #[tokio::test]
 async fn slow_header_connections_are_closed_within_the_timeout_while_requests_keep_being_served() {
-    let server = Server::start_limited(LocalSource::ApiGatewayHttp, limits(300, 60_000, 256)).await;
+    let server = Server::start_limited(APIGW_HTTP, limits(300, 60_000, 256)).await;
     // 50 clients that start a request and never finish its headers
     let mut slow = Vec::new();
     for i in 0..50 {
@@ -700,7 +718,7 @@ async fn slow_header_connections_are_closed_within_the_timeout_while_requests_ke
 
 #[tokio::test]
 async fn idle_connections_and_stalled_bodies_are_closed_after_the_idle_timeout() {
-    let server = Server::start_limited(LocalSource::Alb, limits(60_000, 300, 256)).await;
+    let server = Server::start_limited(ALB, limits(60_000, 300, 256)).await;
     // a connection that never sends anything
     let mut silent = TcpStream::connect(server.addr()).await.unwrap();
     // a keep-alive connection after one exchange
@@ -720,8 +738,7 @@ async fn idle_connections_and_stalled_bodies_are_closed_after_the_idle_timeout()
 
 #[tokio::test]
 async fn at_the_connection_cap_new_connections_wait_until_one_closes() {
-    let server =
-        Server::start_limited(LocalSource::ApiGatewayRest, limits(60_000, 60_000, 2)).await;
+    let server = Server::start_limited(APIGW_REST, limits(60_000, 60_000, 2)).await;
     let first = TcpStream::connect(server.addr()).await.unwrap();
     let mut second = TcpStream::connect(server.addr()).await.unwrap();
     // the second is accepted (it is answered), so both slots are taken

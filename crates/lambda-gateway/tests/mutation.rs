@@ -256,40 +256,32 @@ impl Json {
 // ---------------------------------------------------------------------------------------------
 // Mutations
 
-/// Field names the adapter reads: a mutation that adds a key picks one of these most of the time.
-const FIELD_NAMES: &[&str] = &[
-    "version",
-    "httpMethod",
-    "path",
-    "rawPath",
-    "rawQueryString",
-    "headers",
-    "multiValueHeaders",
-    "queryStringParameters",
-    "multiValueQueryStringParameters",
-    "cookies",
-    "body",
-    "isBase64Encoded",
-    "requestContext",
-    "elb",
-    "http",
-    "method",
-    "identity",
-    "sourceIp",
-    "requestId",
-    "stage",
-    "domainName",
-    "methodArn",
-    "routeArn",
-    "connectionId",
-    "eventType",
-    "routeKey",
+/// Keys that matter besides the schema's: header names the adapter looks at.
+const HEADER_NAMES: &[&str] = &[
     "host",
     "x-forwarded-for",
     "cookie",
     "content-type",
     "content-encoding",
 ];
+
+/// Keys a mutation that adds a key picks most of the time: every key of every field path the
+/// enabled sources declare (from the merged schema, so a new source's fields are covered as
+/// soon as it is registered), and a few header names.
+fn field_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let schema = lambda_gateway_test_support::reader::schema().expect("the schema builds");
+        let mut names: Vec<&'static str> = schema
+            .paths()
+            .flat_map(|(path, _)| path.split('.'))
+            .chain(HEADER_NAMES.iter().copied())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    })
+}
 
 /// Pieces injected into strings.
 const INJECTIONS: &[&str] = &[
@@ -534,7 +526,7 @@ fn random_key(rng: &mut Rng) -> String {
     if rng.one_in(4) {
         random_string(rng)
     } else {
-        rng.pick(FIELD_NAMES).to_string()
+        rng.pick(field_names()).to_string()
     }
 }
 
@@ -934,7 +926,14 @@ fn workspace_root() -> PathBuf {
 /// Every event under `testdata/`, by name.
 fn testdata_events() -> Vec<(String, Vec<u8>)> {
     let mut events = Vec::new();
-    for dir in ["apigw_rest", "apigw_http", "alb", "invalid"] {
+    let mut dirs: Vec<String> = fs::read_dir(workspace_root().join("testdata"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    for dir in &dirs {
         let path = workspace_root().join("testdata").join(dir);
         for entry in fs::read_dir(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
             let path = entry.unwrap().path();

@@ -83,7 +83,7 @@ async fn an_sqs_event_is_posted_as_it_came_and_the_answer_is_the_result_byte_for
     assert_eq!((method.as_str(), uri.as_str()), ("POST", "/events"));
     assert_eq!(content_type.as_deref(), Some("application/json"));
     assert_eq!(body, &event);
-    assert_eq!(*source, Source::PassThrough);
+    assert_eq!(*source, Source::PASS_THROUGH);
     assert_eq!(kind.as_deref(), Some("aws:sqs"));
 }
 
@@ -133,7 +133,10 @@ async fn http_events_and_faulty_events_are_not_passed_through() {
     let rest = testdata("apigw_rest/get_item_prod_stage.json");
     let response = gateway.invoke(&rest).await.unwrap();
     assert!(response.starts_with(br#"{"statusCode":200"#));
-    assert_eq!(seen.lock().unwrap()[0].4, Source::ApiGatewayRest);
+    assert_eq!(
+        seen.lock().unwrap()[0].4,
+        lambda_gateway::apigw_rest::SOURCE
+    );
     // not JSON, and an HTTP event with a mistyped field, stay errors
     let error = gateway.invoke(b"not json").await.unwrap_err();
     assert_eq!(error.kind(), "lambda_gateway::NotJson");

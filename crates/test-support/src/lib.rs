@@ -7,5 +7,6 @@
 //! mutation test and the fuzz targets alike.
 
 pub mod mutation;
+pub mod reader;
 
 include!(concat!(env!("OUT_DIR"), "/golden.rs"));

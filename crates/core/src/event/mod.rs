@@ -1,25 +1,35 @@
-//! A borrowed view of the fields of an incoming event, parsed in one pass.
+//! The fields of an incoming event, read in one pass by a schema the event sources declare.
 //!
-//! Every front door sends a JSON object whose top-level keys overlap: REST and ALB share
-//! `httpMethod`, `path`, the header and query maps; payload 2.0 adds `rawPath`,
-//! `rawQueryString` and `cookies`; `requestContext` tells them apart. [`EventView`] reads the
-//! union of the fields the adapter needs, borrowing strings from the payload where JSON escaping
-//! allows, skipping everything else without building it. The facade parses it once, decides the
-//! source from it, and hands it to that source's crate: one parse per event, whatever the source.
+//! Every source crate declares the fields it reads with [`fields!`](crate::fields): a JSON path
+//! and a [`Shape`] each. The facade merges the enabled sources' declarations into one
+//! [`Schema`] ([`Schema::build`]), and [`EventView::parse`] reads an event against it: one
+//! pass over the payload, strings borrowed from it where JSON escaping allows, every other
+//! member skipped (and checked) without being built. A source reads its fields out of the view
+//! through its [`Binding`] ([`SourceView`]), by the handles the macro generated.
+//!
+//! The same schema explains what is wrong with an event: a field of the wrong JSON type, or
+//! repeated, is recorded as the view's [`Problem`] (the first one, with its JSON path and what
+//! was found) and left empty, so that the sources can still tell whose event it is and the
+//! facade can name the field in a source's words. Malformed JSON is not a view at all.
 //!
 //! Maps are kept as ordered `(name, value)` pairs — every value of a multi-value map in order,
 //! never collapsed into a hash map — and a `null` map, or a `null` value inside one, is treated
 //! as absent.
 
 mod scan;
+mod schema;
 
 use std::{borrow::Cow, fmt, marker::PhantomData};
 
-use serde_json::value::RawValue;
-
 use serde::{
     Deserialize, Deserializer,
-    de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor},
+    de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor},
+};
+
+pub use schema::MAX_SLOTS;
+pub use schema::Slot;
+pub use schema::{
+    Binding, Field, FieldRef, Kind, Problem, Schema, SchemaError, Shape, SourceView, kind,
 };
 
 /// A JSON string's bytes: borrowed from the payload when it has no escapes, owned otherwise.
@@ -207,481 +217,162 @@ impl<'de: 'a, 'a> Deserialize<'de> for StrList<'a> {
     }
 }
 
-/// Whether a field was present with a non-null value; its content is skipped unparsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Present(pub bool);
+/// `expected {what}, found {value}`, the value described briefly (`the number 5`, `an array`,
+/// `the string "GET"` cut after 64 characters): the reason of a mistyped field.
+pub fn expected(what: &str, found: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let found = match found {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {}", crate::request::excerpt(s.as_bytes())),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    };
+    format!("expected {what}, found {found}")
+}
 
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Present(
-            Option::<IgnoredAny>::deserialize(deserializer)?.is_some(),
-        ))
+/// An untrusted key (or a message quoting one) as shown in an error: cut after 200
+/// characters, so that an error never carries megabytes of the event.
+pub fn short(text: &str) -> Cow<'_, str> {
+    const SHOWN_CHARS: usize = 200;
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}... ({} bytes)", &text[..cut], text.len())),
     }
 }
 
-/// The union of the top-level event fields any source crate reads.
+/// The fields of one event, read against a [`Schema`]: what the enabled sources declared, in
+/// slots, and the first [`Problem`] met (a mistyped or repeated field).
 ///
-/// Deserialized by hand rather than derived: keys are matched as bytes (a derived visitor checks
-/// every key is UTF-8), unknown fields are skipped unparsed, a repeated field is an error, and a
-/// single-value map (`headers`, `queryStringParameters`) is skipped unparsed when its multi-value
-/// counterpart was already read — REST events carry both, with the same content.
-#[derive(Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
+/// Filled in place on the stack of [`EventView::parse`]'s caller; about 1.3 KB.
 pub struct EventView<'a> {
-    /// `version` (`"1.0"`, `"2.0"`): HTTP API and Function URL events.
-    pub version: Option<RawStr<'a>>,
-    /// `httpMethod`: REST, HTTP API 1.0 and ALB.
-    pub http_method: Option<RawStr<'a>>,
-    /// `path`: REST (decoded, without the stage) and ALB (as sent).
-    pub path: Option<RawStr<'a>>,
-    /// `rawPath`: payload 2.0.
-    pub raw_path: Option<RawStr<'a>>,
-    /// `rawQueryString`: payload 2.0, still encoded.
-    pub raw_query_string: Option<RawStr<'a>>,
-    /// `headers`: single-value header map (left `None` when `multiValueHeaders` came first).
-    pub headers: Option<Pairs<'a>>,
-    /// `multiValueHeaders`: every header value, in order.
-    pub multi_value_headers: Option<Pairs<'a>>,
-    /// `queryStringParameters`: single-value query map (left `None` when
-    /// `multiValueQueryStringParameters` came first).
-    pub query_string_parameters: Option<Pairs<'a>>,
-    /// `multiValueQueryStringParameters`: every query value, in order.
-    pub multi_value_query_string_parameters: Option<Pairs<'a>>,
-    /// `cookies`: payload 2.0 request cookies (`name=value` each).
-    pub cookies: Option<StrList<'a>>,
-    /// `body`: text, or base64 when `isBase64Encoded`.
-    pub body: Option<RawStr<'a>>,
-    /// `isBase64Encoded`.
-    pub is_base64_encoded: Option<bool>,
-    /// `requestContext`.
-    pub request_context: Option<ContextView<'a>>,
-    /// `methodArn`: present only on API Gateway Lambda authorizer requests (REST TOKEN and
-    /// REQUEST, HTTP API payload 1.0, WebSocket `$connect`), which are never HTTP requests.
-    pub method_arn: Present,
-    /// `routeArn`: present only on HTTP API payload 2.0 Lambda authorizer requests.
-    pub route_arn: Present,
+    /// Dropped by hand: only the slots `filled` marks can own anything.
+    slots: std::mem::ManuallyDrop<[Slot<'a>; MAX_SLOTS]>,
+    /// A bit per slot ever written.
+    filled: u64,
+    pub(crate) problem: Option<Box<Problem>>,
+    /// A problem met in a superseded map, until its object is read (the map's slot with it).
+    pub(crate) provisional: Option<(u8, Box<Problem>)>,
 }
 
-/// The fields of `requestContext` any source crate reads.
-#[derive(Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ContextView<'a> {
-    /// `requestContext.elb`: present only on ALB events.
-    pub elb: Present,
-    /// `requestContext.http`: payload 2.0.
-    pub http: Option<HttpView<'a>>,
-    /// `requestContext.identity`: REST.
-    pub identity: Option<IdentityView<'a>>,
-    /// `requestContext.requestId`.
-    pub request_id: Option<RawStr<'a>>,
-    /// `requestContext.stage`.
-    pub stage: Option<RawStr<'a>>,
-    /// `requestContext.domainName`.
-    pub domain_name: Option<RawStr<'a>>,
-    /// `requestContext.connectionId`: API Gateway WebSocket events only.
-    pub connection_id: Present,
-    /// `requestContext.eventType` (`CONNECT`, `MESSAGE`, `DISCONNECT`): WebSocket events only.
-    pub event_type: Present,
-}
-
-/// `requestContext.http` of a payload 2.0 event.
-#[derive(Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct HttpView<'a> {
-    /// `method`.
-    pub method: Option<RawStr<'a>>,
-    /// `path`.
-    pub path: Option<RawStr<'a>>,
-    /// `sourceIp`.
-    pub source_ip: Option<RawStr<'a>>,
-}
-
-/// `requestContext.identity` of a REST event.
-#[derive(Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct IdentityView<'a> {
-    /// `sourceIp`.
-    pub source_ip: Option<RawStr<'a>>,
-}
-
-/// A JSON object key, matched against a fixed list of names as bytes.
-struct Key<const N: usize>(&'static [&'static str; N]);
-
-impl<'de, const N: usize> DeserializeSeed<'de> for Key<N> {
-    /// The index of the name in the list, `N` for an unknown key.
-    type Value = usize;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
-        deserializer.deserialize_bytes(self)
+impl Drop for EventView<'_> {
+    fn drop(&mut self) {
+        // the other slots were never written: they hold `Slot::Empty`, which owns nothing
+        let mut filled = self.filled;
+        while filled != 0 {
+            let slot = filled.trailing_zeros() as usize;
+            if let Some(slot) = self.slots.get_mut(slot) {
+                // only maps, lists and unescaped strings own memory
+                if matches!(
+                    slot,
+                    Slot::Map(_) | Slot::List(_) | Slot::Str(RawStr(Cow::Owned(_)))
+                ) {
+                    drop(std::mem::take(slot));
+                }
+            }
+            filled &= filled - 1;
+        }
     }
 }
 
-impl<'de, const N: usize> Visitor<'de> for Key<N> {
-    type Value = usize;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<usize, E> {
-        Ok(self
-            .0
+impl fmt::Debug for EventView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let filled: Vec<_> = self
+            .slots
             .iter()
-            .position(|name| name.as_bytes() == v)
-            .unwrap_or(N))
+            .enumerate()
+            .filter(|(_, slot)| !matches!(slot, Slot::Empty))
+            .collect();
+        f.debug_struct("EventView")
+            .field("slots", &filled)
+            .field("problem", &self.problem)
+            .finish()
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
-        self.visit_bytes(v.as_bytes())
-    }
-}
-
-/// Reads a field once; a second occurrence is an error, as with derived visitors.
-fn once<'de, A, T>(map: &mut A, slot: &mut Option<T>, name: &'static str) -> Result<(), A::Error>
-where
-    A: MapAccess<'de>,
-    T: Deserialize<'de>,
-{
-    if slot.is_some() {
-        return Err(de::Error::duplicate_field(name));
-    }
-    *slot = map.next_value()?;
-    Ok(())
 }
 
 impl<'a> EventView<'a> {
-    /// Reads the view of an event payload.
-    ///
-    /// A specialised scanner reads well-formed events (the fast path); whatever it does not
-    /// handle — malformed JSON, a mistyped or repeated field, a raw control byte, an unpaired
-    /// surrogate escape, very deep nesting — is read again by the serde visitors of this type
-    /// (`serde_json::from_slice::<EventView>`), which accept it or say precisely what is wrong.
-    /// Both paths give equal views on every input the scanner accepts.
-    pub fn parse(payload: &'a [u8]) -> Result<Self, serde_json::Error> {
-        Self::parse_with(payload, |view| view.map(std::mem::take))
-    }
-
-    /// Reads the view of an event payload as [`parse`](Self::parse) does, and hands `read` the
-    /// view, or the serde error, without moving the view: it (about 450 bytes) is filled in
-    /// place on this function's stack, and `read`'s answer is returned as it is. The facade's
-    /// hot path, where each move of the view, or re-wrapping of what `read` returns, would be
-    /// a copy.
+    /// Reads `payload` against `schema` and hands `read` the view — or `None` when the payload
+    /// is not a JSON object (malformed JSON, or another JSON value) — without moving it: the
+    /// view is filled in place, and `read`'s answer is returned as it is.
     #[inline]
-    pub fn parse_with<R>(
+    pub fn parse<R>(
+        schema: &Schema,
         payload: &'a [u8],
-        read: impl FnOnce(Result<&mut Self, serde_json::Error>) -> R,
+        read: impl FnOnce(Option<&EventView<'a>>) -> R,
     ) -> R {
-        let mut view = EventView::default();
-        if !scan::scan(payload, &mut view) {
-            match Self::parse_by_serde(payload) {
-                Ok(read_by_serde) => view = read_by_serde,
-                Err(error) => return read(Err(error)),
-            }
+        let mut view = EventView {
+            slots: std::mem::ManuallyDrop::new([const { Slot::Empty }; MAX_SLOTS]),
+            filled: 0,
+            problem: None,
+            provisional: None,
+        };
+        if scan::scan(schema, payload, &mut view) {
+            read(Some(&view))
+        } else {
+            read(None)
         }
-        read(Ok(&mut view))
     }
 
-    /// The serde path: not generic and not inlined, so that the serde visitors (about 40 KB of
-    /// code) are instantiated once, here, whatever crate calls [`parse_with`](Self::parse_with).
-    #[inline(never)]
-    #[cold]
-    fn parse_by_serde(payload: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(payload)
-    }
-
-    /// The fast path of [`parse`](Self::parse) alone: `None` when it leaves the payload to
-    /// the serde visitors (exposed to test that both paths agree).
-    pub fn scan(payload: &'a [u8]) -> Option<Self> {
-        let mut view = EventView::default();
-        scan::scan(payload, &mut view).then_some(view)
-    }
-}
-
-impl EventView<'_> {
-    /// Whether what was read so far marks an event whose single-value maps are read as they
-    /// come: payload 2.0 and ALB use them directly, while REST repeats them in the multi-value
-    /// maps, so there they are deferred (and skipped when the multi-value map follows).
-    fn reads_single_value_maps(&self) -> bool {
-        self.version
-            .as_ref()
-            .is_some_and(|v| v.as_bytes() == b"2.0")
-            || self.request_context.as_ref().is_some_and(|c| c.elb.0)
-    }
-}
-
-const EVENT_FIELDS: &[&str; 15] = &[
-    "version",
-    "httpMethod",
-    "path",
-    "rawPath",
-    "rawQueryString",
-    "headers",
-    "multiValueHeaders",
-    "queryStringParameters",
-    "multiValueQueryStringParameters",
-    "cookies",
-    "body",
-    "isBase64Encoded",
-    "requestContext",
-    "methodArn",
-    "routeArn",
-];
-
-impl<'de: 'a, 'a> Deserialize<'de> for EventView<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EventVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de> Visitor<'de> for EventVisitor<'de> {
-            type Value = EventView<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an event object")
+    /// Writes a slot (`index` < [`MAX_SLOTS`], checked by the schema).
+    #[inline]
+    pub(crate) fn set(&mut self, index: usize, value: Slot<'a>) {
+        let bit = 1 << index;
+        if let Some(slot) = self.slots.get_mut(index) {
+            if self.filled & bit == 0 {
+                // a slot never written holds `Slot::Empty`: nothing to drop (and no call to
+                // `Slot`'s drop glue on the hot path)
+                std::mem::forget(std::mem::replace(slot, value));
+            } else {
+                *slot = value;
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut view = EventView::default();
-                // single-value maps met before their multi-value counterpart, read unparsed
-                let mut deferred_headers: Option<&'de RawValue> = None;
-                let mut deferred_query: Option<&'de RawValue> = None;
-                let mut seen = [false; 15];
-                while let Some(index) = map.next_key_seed(Key(EVENT_FIELDS))? {
-                    if index < seen.len() {
-                        if seen[index] {
-                            return Err(de::Error::duplicate_field(EVENT_FIELDS[index]));
-                        }
-                        seen[index] = true;
-                    }
-                    let eager = view.reads_single_value_maps();
-                    match index {
-                        0 => view.version = map.next_value()?,
-                        1 => view.http_method = map.next_value()?,
-                        2 => view.path = map.next_value()?,
-                        3 => view.raw_path = map.next_value()?,
-                        4 => view.raw_query_string = map.next_value()?,
-                        5 if view.multi_value_headers.is_some() => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                        5 if eager => view.headers = map.next_value()?,
-                        5 => deferred_headers = map.next_value()?,
-                        6 => view.multi_value_headers = map.next_value()?,
-                        7 if view.multi_value_query_string_parameters.is_some() => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                        7 if eager => view.query_string_parameters = map.next_value()?,
-                        7 => deferred_query = map.next_value()?,
-                        8 => view.multi_value_query_string_parameters = map.next_value()?,
-                        9 => view.cookies = map.next_value()?,
-                        10 => view.body = map.next_value()?,
-                        11 => view.is_base64_encoded = map.next_value()?,
-                        12 => view.request_context = map.next_value()?,
-                        13 => view.method_arn = map.next_value()?,
-                        14 => view.route_arn = map.next_value()?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                if view.multi_value_headers.is_none() {
-                    if let Some(raw) = deferred_headers {
-                        view.headers = deferred(raw)?;
-                    }
-                }
-                if view.multi_value_query_string_parameters.is_none() {
-                    if let Some(raw) = deferred_query {
-                        view.query_string_parameters = deferred(raw)?;
-                    }
-                }
-                Ok(view)
-            }
+            self.filled |= bit;
         }
-        deserializer.deserialize_map(EventVisitor(PhantomData))
     }
-}
 
-/// Parses a map that was first read unparsed.
-fn deferred<'de, E: de::Error>(raw: &'de RawValue) -> Result<Option<Pairs<'de>>, E> {
-    serde_json::from_str(raw.get()).map_err(E::custom)
-}
+    /// Whether a slot holds a value.
+    #[inline]
+    pub(crate) fn is_filled(&self, index: usize) -> bool {
+        self.filled & (1 << index) != 0
+            && self
+                .slots
+                .get(index)
+                .is_some_and(|slot| !matches!(slot, Slot::Empty))
+    }
 
-const CONTEXT_FIELDS: &[&str; 8] = &[
-    "elb",
-    "http",
-    "identity",
-    "requestId",
-    "stage",
-    "domainName",
-    "connectionId",
-    "eventType",
-];
-
-impl<'de: 'a, 'a> Deserialize<'de> for ContextView<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ContextVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de> Visitor<'de> for ContextVisitor<'de> {
-            type Value = ContextView<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a requestContext object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut view = ContextView::default();
-                let mut elb = None;
-                let mut connection_id = None;
-                let mut event_type = None;
-                while let Some(index) = map.next_key_seed(Key(CONTEXT_FIELDS))? {
-                    match index {
-                        0 => once(&mut map, &mut elb, "elb")?,
-                        1 => once(&mut map, &mut view.http, "http")?,
-                        2 => once(&mut map, &mut view.identity, "identity")?,
-                        3 => once(&mut map, &mut view.request_id, "requestId")?,
-                        4 => once(&mut map, &mut view.stage, "stage")?,
-                        5 => once(&mut map, &mut view.domain_name, "domainName")?,
-                        6 => once(&mut map, &mut connection_id, "connectionId")?,
-                        7 => once(&mut map, &mut event_type, "eventType")?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                view.elb = Present(elb.is_some_and(|p: Present| p.0));
-                view.connection_id = Present(connection_id.is_some_and(|p: Present| p.0));
-                view.event_type = Present(event_type.is_some_and(|p: Present| p.0));
-                Ok(view)
-            }
+    /// Empties a slot.
+    #[inline]
+    pub(crate) fn clear(&mut self, index: usize) {
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = Slot::Empty;
         }
-        deserializer.deserialize_map(ContextVisitor(PhantomData))
     }
-}
 
-const HTTP_FIELDS: &[&str; 3] = &["method", "path", "sourceIp"];
+    /// The first mistyped or repeated field met, if any.
+    #[inline]
+    pub fn problem(&self) -> Option<&Problem> {
+        self.problem.as_deref()
+    }
 
-impl<'de: 'a, 'a> Deserialize<'de> for HttpView<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HttpVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de> Visitor<'de> for HttpVisitor<'de> {
-            type Value = HttpView<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a requestContext.http object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut view = HttpView::default();
-                while let Some(index) = map.next_key_seed(Key(HTTP_FIELDS))? {
-                    match index {
-                        0 => once(&mut map, &mut view.method, "method")?,
-                        1 => once(&mut map, &mut view.path, "path")?,
-                        2 => once(&mut map, &mut view.source_ip, "sourceIp")?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(view)
-            }
+    /// The value read for the schema's `index`th field (for tests that check the reader against
+    /// a model; sources read through [`SourceView`]).
+    #[doc(hidden)]
+    pub fn slot(&self, index: usize) -> Option<&Slot<'a>> {
+        self.slots.get(index)
+    }
+
+    /// The slot at `index`, when it was written.
+    #[inline]
+    pub(crate) fn filled_slot(&self, index: usize) -> Option<&Slot<'a>> {
+        if self.filled & (1 << index) == 0 {
+            return None;
         }
-        deserializer.deserialize_map(HttpVisitor(PhantomData))
-    }
-}
-
-const IDENTITY_FIELDS: &[&str; 1] = &["sourceIp"];
-
-impl<'de: 'a, 'a> Deserialize<'de> for IdentityView<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IdentityVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de> Visitor<'de> for IdentityVisitor<'de> {
-            type Value = IdentityView<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a requestContext.identity object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut view = IdentityView::default();
-                while let Some(index) = map.next_key_seed(Key(IDENTITY_FIELDS))? {
-                    match index {
-                        0 => once(&mut map, &mut view.source_ip, "sourceIp")?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(view)
-            }
-        }
-        deserializer.deserialize_map(IdentityVisitor(PhantomData))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multi_value_maps_flatten_in_order_and_skip_nulls() {
-        let pairs: Pairs<'_> =
-            serde_json::from_str(r#"{"a":["1","2"],"b":"3","c":null,"d":["4",null]}"#).unwrap();
-        let got: Vec<_> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_str().unwrap(), v.to_str().unwrap()))
-            .collect();
-        assert_eq!(got, [("a", "1"), ("a", "2"), ("b", "3"), ("d", "4")]);
+        self.slots.get(index)
     }
 
-    #[test]
-    fn unescaped_strings_are_borrowed() {
-        let view: EventView<'_> =
-            serde_json::from_str(r#"{"path":"/a","body":"x\"y","requestContext":{"elb":{}}}"#)
-                .unwrap();
-        assert!(matches!(view.path.unwrap().0, Cow::Borrowed(b"/a")));
-        assert_eq!(view.body.unwrap().0, Cow::<[u8]>::Owned(b"x\"y".to_vec()));
-        assert!(view.request_context.unwrap().elb.0);
-    }
-
-    #[test]
-    fn mistyped_values_are_errors_naming_what_was_expected() {
-        let error = serde_json::from_str::<EventView<'_>>(r#"{"headers":{"a":5}}"#).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("expected a string or an array of strings"),
-            "{error}"
-        );
-        let error = serde_json::from_str::<EventView<'_>>(r#"{"path":["a"]}"#).unwrap_err();
-        assert!(error.to_string().contains("expected a string"), "{error}");
-    }
-
-    #[test]
-    fn single_value_maps_are_skipped_after_their_multi_value_counterpart() {
-        let view: EventView<'_> = serde_json::from_str(
-            r#"{"multiValueHeaders":{"a":["1","2"]},"headers":{"a":"2"},"httpMethod":"GET"}"#,
-        )
-        .unwrap();
-        assert!(view.headers.is_none());
-        assert_eq!(view.multi_value_headers.unwrap().len(), 2);
-    }
-
-    #[test]
-    fn single_value_maps_before_a_missing_multi_value_map_are_still_read() {
-        let view: EventView<'_> =
-            serde_json::from_str(r#"{"headers":{"a":"1"},"multiValueHeaders":null}"#).unwrap();
-        assert_eq!(view.headers.unwrap().len(), 1);
-        let view: EventView<'_> =
-            serde_json::from_str(r#"{"queryStringParameters":{"q":"1"}}"#).unwrap();
-        assert_eq!(view.query_string_parameters.unwrap().len(), 1);
-    }
-
-    #[test]
-    fn repeated_fields_are_errors() {
-        let error =
-            serde_json::from_str::<EventView<'_>>(r#"{"path":"/a","path":"/b"}"#).unwrap_err();
-        assert!(
-            error.to_string().contains("duplicate field `path`"),
-            "{error}"
-        );
-        let error = serde_json::from_str::<EventView<'_>>(
-            r#"{"requestContext":{"stage":"a","stage":"b"}}"#,
-        )
-        .unwrap_err();
-        assert!(
-            error.to_string().contains("duplicate field `stage`"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn null_maps_and_null_elb_are_absent() {
-        let view: EventView<'_> =
-            serde_json::from_str(r#"{"headers":null,"requestContext":{"elb":null}}"#).unwrap();
-        assert!(view.headers.is_none());
-        assert!(!view.request_context.unwrap().elb.0);
+    /// This view as `binding`'s source reads it.
+    #[inline]
+    pub fn for_source<'v>(&'v self, binding: &'v Binding) -> SourceView<'v, 'a> {
+        SourceView::new(self, binding)
     }
 }

@@ -1,40 +1,79 @@
-//! A JSON reader specialised for [`EventView`]: the fast path of [`EventView::parse`].
+//! The event reader: one pass over the payload, driven by the [`Schema`].
 //!
-//! It reads exactly what the serde visitors of this module read, with the same results — the
-//! same fields, the same byte strings, the same rules for `null`, repeated fields and REST's
-//! deferred single-value maps — but without serde's per-token dispatch: keys are matched as byte
-//! slices, strings are found a word at a time, skipped values are checked and stepped over in a
-//! tight loop.
+//! Keys are matched as byte slices against the schema object's members (grouped by length),
+//! strings are found a word at a time, skipped values are checked and stepped over in a tight
+//! loop (without recursion, so nesting depth costs no stack). A declared field whose value has
+//! the wrong JSON type, or that is repeated, becomes the view's [`Problem`] (the first one) and
+//! is left empty; malformed JSON, or a payload that is not an object, is no view at all.
 //!
-//! It never has to explain a failure. Whenever the input is not what a well-formed event looks
-//! like — malformed JSON, a mistyped field, a repeated field, a raw control byte in a skipped
-//! string, nesting deeper than [`MAX_DEPTH`] — it gives up, and the serde path reads
-//! the event again, accepting it or producing the precise error. The invariant, checked by the
-//! property, mutation and fuzz tests: whenever the scanner returns a view, the serde path
-//! returns an equal one.
+//! What it accepts is exactly what serde_json accepts (checked by the property, mutation and
+//! fuzz tests), except for nesting deeper than [`MAX_DEPTH`] inside a skipped value, and strings
+//! are bytes: read strings are not checked to be UTF-8, as serde_json's byte strings are not.
 
 use std::borrow::Cow;
 
-use super::{ContextView, EventView, HttpView, IdentityView, Pairs, Present, RawStr, StrList};
-use crate::swar;
+#[cfg(test)]
+use super::SchemaError;
+use super::{EventView, Pairs, Problem, RawStr, Schema, StrList};
+use crate::{
+    event::schema::{Member, Node, Shape, Slot},
+    swar,
+};
 
-/// The deepest nesting the scanner follows (it recurses; serde_json skips values with a loop).
-const MAX_DEPTH: u32 = 100;
+/// The deepest nesting a skipped value may have (serde_json's own limit for a `Value`).
+const MAX_DEPTH: usize = 128;
 
-/// The scanner leaves this input to the serde path.
+/// Superseded maps of one object skipped where they stand: `(member index, value start)`.
+#[derive(Debug, Default)]
+struct Deferred {
+    entries: [(usize, usize); 2],
+    len: usize,
+}
+
+/// Why the reader stops reading a value.
+#[derive(Debug)]
+enum Stop {
+    /// Malformed JSON: the payload is not read as a view.
+    Malformed,
+    /// A declared field's value is not of its shape: recorded as a problem, the value skipped.
+    Mistyped(Box<Mistake>),
+}
+
+/// Where a mistyped value is and what was expected there.
+#[derive(Debug)]
+struct Mistake {
+    /// Where the offending value starts.
+    at: usize,
+    /// The path below the field (`.x-id[1]`), empty for the field itself.
+    below: String,
+    expected: &'static str,
+}
+
+/// Malformed JSON (`?` turns it into [`Stop::Malformed`]).
 #[derive(Debug)]
 struct GiveUp;
 
+impl From<GiveUp> for Stop {
+    #[inline]
+    fn from(_: GiveUp) -> Self {
+        Stop::Malformed
+    }
+}
+
 type Scan<T> = Result<T, GiveUp>;
 
-/// Reads the view of `input` into `view`, which must be empty (the default view); `false` when
-/// the serde path must decide (what `view` holds then is to be dropped).
-///
-/// The view is filled in place, not returned: it is about 450 bytes, and every move of a
-/// freshly written struct costs a copy the processor cannot forward from its store buffer.
-pub(super) fn scan<'a>(input: &'a [u8], view: &mut EventView<'a>) -> bool {
+/// A declared field's value, or why it is not one.
+type Read<T> = Result<T, Stop>;
+
+/// Reads `input` against `schema` into `view`, which must be empty; `false` when the input is
+/// not a JSON object.
+pub(super) fn scan<'a>(schema: &Schema, input: &'a [u8], view: &mut EventView<'a>) -> bool {
     let mut scanner = Scanner { input, pos: 0 };
-    if scanner.event(view).is_err() {
+    match scanner.token() {
+        Ok(b'{') => {}
+        _ => return false,
+    }
+    if scanner.object(schema, 0, view).is_err() {
         return false;
     }
     scanner.skip_whitespace();
@@ -119,39 +158,6 @@ fn push_pair<'a>(pairs: &mut Vec<(RawStr<'a>, RawStr<'a>)>, name: RawStr<'a>, va
     pairs.push((name, value));
 }
 
-/// One member of a multi-value map: a string, an array of strings, or `null`.
-fn push_values<'a>(
-    scanner: &mut Scanner<'a>,
-    name: RawStr<'a>,
-    pairs: &mut Vec<(RawStr<'a>, RawStr<'a>)>,
-) -> Scan<()> {
-    match scanner.token()? {
-        b'"' => {
-            scanner.pos += 1;
-            let value = scanner.string_body()?;
-            push_pair(pairs, name, value);
-        }
-        b'n' => scanner.literal(b"null")?,
-        b'[' => {
-            scanner.pos += 1;
-            if scanner.token()? == b']' {
-                scanner.pos += 1;
-                return Ok(());
-            }
-            loop {
-                if let Some(value) = scanner.opt_string()? {
-                    push_pair(pairs, name.clone(), value);
-                }
-                if !scanner.next_element()? {
-                    return Ok(());
-                }
-            }
-        }
-        _ => return Err(GiveUp),
-    }
-    Ok(())
-}
-
 impl<'a> Scanner<'a> {
     #[inline]
     fn skip_whitespace(&mut self) {
@@ -183,29 +189,6 @@ impl<'a> Scanner<'a> {
             Ok(())
         } else {
             Err(GiveUp)
-        }
-    }
-
-    /// Reads an object, calling `member` with each key once the `:` after it is consumed.
-    fn object(&mut self, mut member: impl FnMut(&mut Self, RawStr<'a>) -> Scan<()>) -> Scan<()> {
-        self.eat(b'{')?;
-        if self.token()? == b'}' {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            self.eat(b'"')?;
-            let key = self.string_body()?;
-            self.eat(b':')?;
-            member(self, key)?;
-            match self.token()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(GiveUp),
-            }
         }
     }
 
@@ -340,80 +323,95 @@ impl<'a> Scanner<'a> {
         Ok(value)
     }
 
-    /// A string or `null`.
-    #[inline]
-    fn opt_string(&mut self) -> Scan<Option<RawStr<'a>>> {
-        match self.token()? {
-            b'"' => {
-                self.pos += 1;
-                self.string_body().map(Some)
-            }
-            b'n' => self.literal(b"null").map(|()| None),
-            _ => Err(GiveUp),
-        }
-    }
-
     // ------------------------------------------------------------------------ skipping
 
-    /// Steps over one value, checking it is well-formed JSON.
-    fn skip_value(&mut self, depth: u32) -> Scan<()> {
-        match self.token()? {
-            b'"' => {
-                self.pos += 1;
-                self.skip_string_body()
-            }
-            b'{' => {
-                if depth >= MAX_DEPTH {
-                    return Err(GiveUp);
-                }
-                self.pos += 1;
-                if self.token()? == b'}' {
+    /// Steps over one value, checking it is well-formed JSON, without recursing: a bit per
+    /// open container says whether it is an object.
+    fn skip_value(&mut self) -> Scan<()> {
+        self.skip_value_with::<false>()
+    }
+
+    /// Steps over a superseded map, accepting raw control bytes in its strings as reading it
+    /// would: whether such a map is read or skipped (which depends on what the reader learnt
+    /// from earlier events) must never change what an event is.
+    fn skip_superseded(&mut self) -> Scan<()> {
+        self.skip_value_with::<true>()
+    }
+
+    /// [`skip_value`](Self::skip_value); `LENIENT` accepts raw control bytes in strings.
+    fn skip_value_with<const LENIENT: bool>(&mut self) -> Scan<()> {
+        let mut objects: u128 = 0;
+        let mut depth = 0usize;
+        loop {
+            // a value
+            match self.token()? {
+                b'"' => {
                     self.pos += 1;
-                    return Ok(());
+                    self.skip_string_body::<LENIENT>()?;
                 }
-                loop {
-                    // keys of skipped objects are checked as strictly as their values
-                    self.eat(b'"')?;
-                    self.skip_string_body()?;
-                    self.eat(b':')?;
-                    self.skip_value(depth + 1)?;
-                    match self.token()? {
-                        b',' => self.pos += 1,
-                        b'}' => {
-                            self.pos += 1;
-                            return Ok(());
+                open @ (b'{' | b'[') => {
+                    self.pos += 1;
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.token()? == close {
+                        self.pos += 1;
+                    } else {
+                        if depth >= MAX_DEPTH {
+                            return Err(GiveUp);
                         }
-                        _ => return Err(GiveUp),
+                        objects = objects << 1 | u128::from(open == b'{');
+                        depth += 1;
+                        if open == b'{' {
+                            self.skip_key::<LENIENT>()?;
+                        }
+                        continue;
                     }
                 }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => self.skip_number()?,
+                _ => return Err(GiveUp),
             }
-            b'[' => {
-                if depth >= MAX_DEPTH {
-                    return Err(GiveUp);
-                }
-                self.pos += 1;
-                if self.token()? == b']' {
-                    self.pos += 1;
+            // after a value: close what ends here, or go on to the next element
+            loop {
+                if depth == 0 {
                     return Ok(());
                 }
-                loop {
-                    self.skip_value(depth + 1)?;
-                    if !self.next_element()? {
-                        return Ok(());
+                let in_object = objects & 1 == 1;
+                match self.token()? {
+                    b',' => {
+                        self.pos += 1;
+                        if in_object {
+                            self.skip_key::<LENIENT>()?;
+                        }
+                        break;
                     }
+                    b'}' if in_object => {}
+                    b']' if !in_object => {}
+                    _ => return Err(GiveUp),
                 }
+                self.pos += 1;
+                objects >>= 1;
+                depth -= 1;
             }
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.skip_number(),
-            _ => Err(GiveUp),
         }
     }
 
-    fn skip_string_body(&mut self) -> Scan<()> {
+    /// `"key":` inside a skipped object; keys are checked as strictly as values.
+    #[inline]
+    fn skip_key<const LENIENT: bool>(&mut self) -> Scan<()> {
+        self.eat(b'"')?;
+        self.skip_string_body::<LENIENT>()?;
+        self.eat(b':')
+    }
+
+    fn skip_string_body<const LENIENT: bool>(&mut self) -> Scan<()> {
         loop {
-            let at = find_special(self.input, self.pos);
+            let at = if LENIENT {
+                find_quote_or_backslash(self.input, self.pos)
+            } else {
+                find_special(self.input, self.pos)
+            };
             match self.input.get(at) {
                 Some(b'"') => {
                     self.pos = at + 1;
@@ -475,398 +473,764 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    // ------------------------------------------------------------------------ the view
+    // ------------------------------------------------------------------------ the schema
 
-    fn event(&mut self, view: &mut EventView<'a>) -> Scan<()> {
-        let mut seen = 0u16;
-        // single-value maps met before their multi-value counterpart: where their value starts
-        let mut deferred_headers = None;
-        let mut deferred_query = None;
-        self.object(|scanner, key| {
-            let index = match key.as_bytes() {
-                b"version" => 0,
-                b"httpMethod" => 1,
-                b"path" => 2,
-                b"rawPath" => 3,
-                b"rawQueryString" => 4,
-                b"headers" => 5,
-                b"multiValueHeaders" => 6,
-                b"queryStringParameters" => 7,
-                b"multiValueQueryStringParameters" => 8,
-                b"cookies" => 9,
-                b"body" => 10,
-                b"isBase64Encoded" => 11,
-                b"requestContext" => 12,
-                b"methodArn" => 13,
-                b"routeArn" => 14,
-                _ => return scanner.skip_value(1),
-            };
-            if seen & 1 << index != 0 {
-                return Err(GiveUp);
-            }
-            seen |= 1 << index;
-            let eager = view.reads_single_value_maps();
-            match index {
-                0 => view.version = scanner.opt_string()?,
-                1 => view.http_method = scanner.opt_string()?,
-                2 => view.path = scanner.opt_string()?,
-                3 => view.raw_path = scanner.opt_string()?,
-                4 => view.raw_query_string = scanner.opt_string()?,
-                5 if view.multi_value_headers.is_some() => scanner.skip_value(1)?,
-                5 if eager => view.headers = scanner.opt_pairs()?,
-                5 => deferred_headers = scanner.deferred()?,
-                6 => view.multi_value_headers = scanner.opt_pairs()?,
-                7 if view.multi_value_query_string_parameters.is_some() => {
-                    scanner.skip_value(1)?;
+    /// Reads an object of the schema (`{` next) into the view.
+    fn object(&mut self, schema: &Schema, node: usize, view: &mut EventView<'a>) -> Scan<()> {
+        let Some(node) = schema.nodes.get(node) else {
+            return self.skip_value();
+        };
+        self.eat(b'{')?;
+        let mut seen = 0u64;
+        // superseded maps skipped where they stand: (slot, where the value starts)
+        let mut deferred = Deferred::default();
+        if self.token()? == b'}' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.eat(b'"')?;
+            let key = self.string_body()?;
+            self.eat(b':')?;
+            match node.find(key.as_bytes()) {
+                None => self.skip_value()?,
+                Some(index) => {
+                    let member = &node.members[index];
+                    if seen & 1 << index != 0 {
+                        let at = self.value_start()?;
+                        problem(
+                            view,
+                            member.path.into(),
+                            "repeated; an event carries each field once",
+                            self.input,
+                            at,
+                            false,
+                        );
+                        self.skip_value()?;
+                    } else {
+                        seen |= 1 << index;
+                        self.member(schema, member, index, view, &mut deferred)?;
+                    }
                 }
-                7 if eager => view.query_string_parameters = scanner.opt_pairs()?,
-                7 => deferred_query = scanner.deferred()?,
-                8 => view.multi_value_query_string_parameters = scanner.opt_pairs()?,
-                9 => view.cookies = scanner.opt_list()?,
-                10 => view.body = scanner.opt_string()?,
-                11 => view.is_base64_encoded = scanner.opt_bool()?,
-                12 => scanner.opt_context(&mut view.request_context)?,
-                13 => view.method_arn = scanner.present(1)?,
-                _ => view.route_arn = scanner.present(1)?,
             }
-            Ok(())
-        })?;
-        let end = self.pos;
-        if view.multi_value_headers.is_none() {
-            if let Some(at) = deferred_headers {
-                self.pos = at;
-                view.headers = self.opt_pairs()?;
+            match self.token()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return Err(GiveUp),
             }
         }
-        if view.multi_value_query_string_parameters.is_none() {
-            if let Some(at) = deferred_query {
-                self.pos = at;
-                view.query_string_parameters = self.opt_pairs()?;
+        if deferred.len > 0 {
+            self.read_deferred(schema, node, view, &deferred)?;
+        }
+        if view.provisional.is_some() {
+            promote(view);
+        }
+        Ok(())
+    }
+
+    /// The superseded maps of an object skipped where they stood: read those whose sibling did
+    /// not come.
+    #[cold]
+    fn read_deferred(
+        &mut self,
+        schema: &Schema,
+        node: &Node,
+        view: &mut EventView<'a>,
+        deferred: &Deferred,
+    ) -> Scan<()> {
+        let end = self.pos;
+        for &(index, at) in deferred.entries.iter().take(deferred.len) {
+            let Some(member) = node.members.get(index) else {
+                continue;
+            };
+            let Some(slot) = member.slot.map(usize::from) else {
+                continue;
+            };
+            let info = &schema.slots[slot];
+            if info
+                .superseded_by
+                .is_some_and(|by| view.is_filled(usize::from(by)))
+            {
+                continue;
             }
+            // deferring did not pay off
+            info.learn(false);
+            self.pos = at;
+            self.read_into(member, slot, info.shape, view)?;
         }
         self.pos = end;
         Ok(())
     }
 
-    /// Steps over a value to read later; `None` when it is `null`.
-    fn deferred(&mut self) -> Scan<Option<usize>> {
-        if self.null()? {
-            return Ok(None);
-        }
-        let at = self.pos;
-        self.skip_value(1)?;
-        // serde keeps the value as a `RawValue`, which must be UTF-8
-        std::str::from_utf8(&self.input[at..self.pos]).map_err(|_| GiveUp)?;
-        Ok(Some(at))
+    /// Where the next value starts (after whitespace).
+    #[inline]
+    fn value_start(&mut self) -> Scan<usize> {
+        self.token()?;
+        Ok(self.pos)
     }
 
-    fn opt_bool(&mut self) -> Scan<Option<bool>> {
+    /// One declared member's value.
+    #[inline]
+    fn member(
+        &mut self,
+        schema: &Schema,
+        member: &Member,
+        index: usize,
+        view: &mut EventView<'a>,
+        deferred: &mut Deferred,
+    ) -> Scan<()> {
+        if let Some(child) = member.node {
+            return match self.token()? {
+                b'n' => self.literal(b"null"),
+                b'{' => {
+                    if let Some(slot) = member.slot {
+                        view.set(usize::from(slot), Slot::Present);
+                    }
+                    self.object(schema, usize::from(child), view)
+                }
+                _ => {
+                    let at = self.pos;
+                    problem(view, member.path.into(), "an object", self.input, at, true);
+                    self.skip_value()
+                }
+            };
+        }
+        let Some(slot) = member.slot.map(usize::from) else {
+            return self.skip_value();
+        };
+        if member.superseded {
+            let info = &schema.slots[slot];
+            if info
+                .superseded_by
+                .is_some_and(|by| view.is_filled(usize::from(by)))
+            {
+                return self.skip_superseded();
+            }
+            if info.deferred() && deferred.len < deferred.entries.len() {
+                if self.null()? {
+                    return Ok(());
+                }
+                deferred.entries[deferred.len] = (index, self.pos);
+                deferred.len += 1;
+                return self.skip_superseded();
+            }
+        }
+        self.read_into(member, slot, member.shape, view)?;
+        if member.supersedes {
+            if let Some(superseded) = schema.slots[slot].supersedes.map(usize::from) {
+                if view.is_filled(slot) {
+                    if view.is_filled(superseded) {
+                        // read in vain: next time, skip it until the end of its object
+                        view.clear(superseded);
+                        schema.slots[superseded].learn(true);
+                    }
+                    if view
+                        .provisional
+                        .as_ref()
+                        .is_some_and(|(slot, _)| usize::from(*slot) == superseded)
+                    {
+                        view.provisional = None;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a value of `shape` into `slot`; a mistyped one is a problem and is skipped.
+    #[inline]
+    fn read_into(
+        &mut self,
+        member: &Member,
+        slot: usize,
+        shape: Shape,
+        view: &mut EventView<'a>,
+    ) -> Scan<()> {
+        let start = self.value_start()?;
+        let read = match shape {
+            Shape::Str => self.opt_string().map(|v| v.map(Slot::Str)),
+            Shape::Flag => self.opt_bool().map(|v| v.map(Slot::Flag)),
+            Shape::Map => self.opt_map().map(|v| v.map(Slot::Map)),
+            Shape::List => self.opt_list().map(|v| v.map(Slot::List)),
+            Shape::Number => self.opt_number().map(|v| v.map(Slot::Number)),
+            Shape::Present => {
+                if self.null()? {
+                    Ok(None)
+                } else {
+                    self.skip_value()?;
+                    Ok(Some(Slot::Present))
+                }
+            }
+        };
+        match read {
+            Ok(Some(value)) => view.set(slot, value),
+            Ok(None) => {}
+            Err(Stop::Malformed) => return Err(GiveUp),
+            Err(Stop::Mistyped(mistake)) => self.mistyped(member, *mistake, start, view)?,
+        }
+        Ok(())
+    }
+
+    /// Records a mistyped value as the view's problem and skips it.
+    #[cold]
+    #[inline(never)]
+    fn mistyped(
+        &mut self,
+        member: &Member,
+        mistake: Mistake,
+        start: usize,
+        view: &mut EventView<'a>,
+    ) -> Scan<()> {
+        let field = if mistake.below.is_empty() {
+            Cow::Borrowed(member.path)
+        } else {
+            Cow::Owned(format!("{}{}", member.path, mistake.below))
+        };
+        if member.superseded {
+            // kept aside until its object ends: a map its sibling supersedes is not the event's
+            // (and a deferred one would not even have been looked at)
+            if view.provisional.is_none() {
+                let problem = describe(field, mistake.expected, self.input, mistake.at, true);
+                view.provisional = member.slot.map(|slot| (slot, Box::new(problem)));
+            }
+            self.pos = start;
+            return self.skip_superseded();
+        }
+        problem(view, field, mistake.expected, self.input, mistake.at, true);
+        self.pos = start;
+        self.skip_value()
+    }
+
+    /// A string or `null`.
+    #[inline]
+    fn opt_string(&mut self) -> Read<Option<RawStr<'a>>> {
+        Ok(match self.token()? {
+            b'"' => {
+                self.pos += 1;
+                Some(self.string_body()?)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                None
+            }
+            _ => return Err(mistyped(self.pos, String::new(), Shape::Str.expected())),
+        })
+    }
+
+    fn opt_number(&mut self) -> Read<Option<RawStr<'a>>> {
+        Ok(match self.token()? {
+            b'-' | b'0'..=b'9' => {
+                let start = self.pos;
+                self.skip_number()?;
+                Some(RawStr(Cow::Borrowed(&self.input[start..self.pos])))
+            }
+            b'n' => self.literal(b"null").map(|()| None)?,
+            _ => return Err(mistyped(self.pos, String::new(), Shape::Number.expected())),
+        })
+    }
+
+    fn opt_bool(&mut self) -> Read<Option<bool>> {
+        Ok(match self.token()? {
+            b't' => self.literal(b"true").map(|()| Some(true))?,
+            b'f' => self.literal(b"false").map(|()| Some(false))?,
+            b'n' => self.literal(b"null").map(|()| None)?,
+            _ => return Err(mistyped(self.pos, String::new(), Shape::Flag.expected())),
+        })
+    }
+
+    #[inline(never)]
+    fn opt_map(&mut self) -> Read<Option<Pairs<'a>>> {
         match self.token()? {
-            b't' => self.literal(b"true").map(|()| Some(true)),
-            b'f' => self.literal(b"false").map(|()| Some(false)),
-            b'n' => self.literal(b"null").map(|()| None),
-            _ => Err(GiveUp),
-        }
-    }
-
-    fn opt_pairs(&mut self) -> Scan<Option<Pairs<'a>>> {
-        if self.null()? {
-            return Ok(None);
+            b'n' => {
+                self.literal(b"null")?;
+                return Ok(None);
+            }
+            b'{' => self.pos += 1,
+            _ => return Err(mistyped(self.pos, String::new(), Shape::Map.expected())),
         }
         // allocated on the first pair: empty maps (`{}`) are common and cost nothing
         let mut pairs = Vec::new();
-        self.object(|scanner, name| push_values(scanner, name, &mut pairs))?;
-        Ok(Some(Pairs(pairs)))
+        if self.token()? == b'}' {
+            self.pos += 1;
+            return Ok(Some(Pairs(pairs)));
+        }
+        loop {
+            self.eat(b'"')?;
+            let name = self.string_body()?;
+            self.eat(b':')?;
+            match self.token()? {
+                b'"' => {
+                    self.pos += 1;
+                    let value = self.string_body()?;
+                    push_pair(&mut pairs, name, value);
+                }
+                b'n' => self.literal(b"null")?,
+                b'[' => {
+                    self.pos += 1;
+                    if self.token()? == b']' {
+                        self.pos += 1;
+                    } else {
+                        let mut i = 0usize;
+                        loop {
+                            match self.token()? {
+                                b'"' => {
+                                    self.pos += 1;
+                                    let value = self.string_body()?;
+                                    push_pair(&mut pairs, name.clone(), value);
+                                }
+                                b'n' => self.literal(b"null")?,
+                                _ => {
+                                    let below = format!(".{}[{i}]", short_key(name.as_bytes()));
+                                    return Err(mistyped(self.pos, below, Shape::Str.expected()));
+                                }
+                            }
+                            if !self.next_element()? {
+                                break;
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+                _ => {
+                    let below = format!(".{}", short_key(name.as_bytes()));
+                    return Err(mistyped(self.pos, below, "a string or an array of strings"));
+                }
+            }
+            match self.token()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(Some(Pairs(pairs)));
+                }
+                _ => return Err(Stop::Malformed),
+            }
+        }
     }
 
-    fn opt_list(&mut self) -> Scan<Option<StrList<'a>>> {
-        if self.null()? {
-            return Ok(None);
+    fn opt_list(&mut self) -> Read<Option<StrList<'a>>> {
+        match self.token()? {
+            b'n' => {
+                self.literal(b"null")?;
+                return Ok(None);
+            }
+            b'[' => self.pos += 1,
+            _ => return Err(mistyped(self.pos, String::new(), Shape::List.expected())),
         }
-        self.eat(b'[')?;
         let mut list = Vec::new();
         if self.token()? == b']' {
             self.pos += 1;
             return Ok(Some(StrList(list)));
         }
+        let mut i = 0usize;
         loop {
-            if let Some(value) = self.opt_string()? {
-                list.push(value);
+            match self.token()? {
+                b'"' => {
+                    self.pos += 1;
+                    list.push(self.string_body()?);
+                }
+                b'n' => self.literal(b"null")?,
+                _ => return Err(mistyped(self.pos, format!("[{i}]"), Shape::Str.expected())),
             }
             if !self.next_element()? {
                 return Ok(Some(StrList(list)));
             }
+            i += 1;
         }
     }
+}
 
-    /// Reads a field of a nested object once: a second non-null occurrence gives up (the serde
-    /// path reports it), a `null` one leaves the slot empty.
-    fn once<T>(
-        &mut self,
-        slot: &mut Option<T>,
-        read: impl FnOnce(&mut Self) -> Scan<Option<T>>,
-    ) -> Scan<()> {
-        if slot.is_some() {
-            return Err(GiveUp);
-        }
-        *slot = read(self)?;
-        Ok(())
-    }
+#[cold]
+fn mistyped(at: usize, below: String, expected: &'static str) -> Stop {
+    Stop::Mistyped(Box::new(Mistake {
+        at,
+        below,
+        expected,
+    }))
+}
 
-    /// Reads `requestContext` into its (empty) slot, in place.
-    fn opt_context(&mut self, slot: &mut Option<ContextView<'a>>) -> Scan<()> {
-        if self.null()? {
-            return Ok(());
-        }
-        let view = slot.insert(ContextView::default());
-        let mut elb = None;
-        let mut connection_id = None;
-        let mut event_type = None;
-        let present = |s: &mut Self| Ok(s.present(2)?.0.then_some(()));
-        self.object(|scanner, key| match key.as_bytes() {
-            b"elb" => scanner.once(&mut elb, present),
-            b"connectionId" => scanner.once(&mut connection_id, present),
-            b"eventType" => scanner.once(&mut event_type, present),
-            b"http" => scanner.once(&mut view.http, Self::opt_http),
-            b"identity" => scanner.once(&mut view.identity, Self::opt_identity),
-            b"requestId" => scanner.once(&mut view.request_id, Self::opt_string),
-            b"stage" => scanner.once(&mut view.stage, Self::opt_string),
-            b"domainName" => scanner.once(&mut view.domain_name, Self::opt_string),
-            _ => scanner.skip_value(2),
-        })?;
-        view.elb = Present(elb.is_some());
-        view.connection_id = Present(connection_id.is_some());
-        view.event_type = Present(event_type.is_some());
-        Ok(())
+/// Records the view's problem, unless one was met before: `field` and, when `found` is set,
+/// "expected {what}, found ..." (the value at `at` described), else `what` as the reason.
+#[cold]
+#[inline(never)]
+fn problem(
+    view: &mut EventView<'_>,
+    field: Cow<'static, str>,
+    what: &str,
+    input: &[u8],
+    at: usize,
+    found: bool,
+) {
+    if view.problem.is_some() {
+        return;
     }
+    view.problem = Some(Box::new(describe(field, what, input, at, found)));
+}
 
-    /// Whether a value is there and not `null`; it is skipped unparsed (at nesting `depth`).
-    fn present(&mut self, depth: u32) -> Scan<Present> {
-        if self.null()? {
-            return Ok(Present(false));
+/// A superseded map's problem, its object read: the view's problem unless one came first.
+#[cold]
+fn promote(view: &mut EventView<'_>) {
+    if let Some((_, problem)) = view.provisional.take() {
+        if view.problem.is_none() {
+            view.problem = Some(problem);
         }
-        self.skip_value(depth)?;
-        Ok(Present(true))
     }
+}
 
-    fn opt_http(&mut self) -> Scan<Option<HttpView<'a>>> {
-        if self.null()? {
-            return Ok(None);
+/// The problem of `field`: "expected {what}, found ..." (the value at `at` described) when
+/// `found` is set, else `what` as the reason.
+fn describe(field: Cow<'static, str>, what: &str, input: &[u8], at: usize, found: bool) -> Problem {
+    let reason = if found {
+        let value = input
+            .get(at..)
+            .and_then(|rest| {
+                serde_json::Deserializer::from_slice(rest)
+                    .into_iter::<serde_json::Value>()
+                    .next()
+            })
+            .and_then(Result::ok);
+        match value {
+            Some(value) => crate::event::expected(what, &value),
+            None => format!("expected {what}"),
         }
-        let mut view = HttpView::default();
-        self.object(|scanner, key| match key.as_bytes() {
-            b"method" => scanner.once(&mut view.method, Self::opt_string),
-            b"path" => scanner.once(&mut view.path, Self::opt_string),
-            b"sourceIp" => scanner.once(&mut view.source_ip, Self::opt_string),
-            _ => scanner.skip_value(3),
-        })?;
-        Ok(Some(view))
-    }
+    } else {
+        what.to_owned()
+    };
+    Problem { field, reason }
+}
 
-    fn opt_identity(&mut self) -> Scan<Option<IdentityView<'a>>> {
-        if self.null()? {
-            return Ok(None);
-        }
-        let mut view = IdentityView::default();
-        self.object(|scanner, key| match key.as_bytes() {
-            b"sourceIp" => scanner.once(&mut view.source_ip, Self::opt_string),
-            _ => scanner.skip_value(3),
-        })?;
-        Ok(Some(view))
-    }
+/// A map key as shown in a problem's path: cut after 200 characters.
+fn short_key(key: &[u8]) -> String {
+    crate::event::short(&String::from_utf8_lossy(key)).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{Field, Schema, Shape, SourceView};
 
-    fn scanned(input: &[u8]) -> Option<EventView<'_>> {
-        let mut view = EventView::default();
-        scan(input, &mut view).then_some(view)
+    crate::fields! {
+        static FIELDS;
+        const VERSION: Str = "version";
+        const PATH: Str = "path";
+        const METHOD: Str = "httpMethod";
+        const BODY: Str = "body";
+        const BASE64: Flag = "isBase64Encoded";
+        const HEADERS: Map = "headers", superseded_by "multiValueHeaders";
+        const MULTI_HEADERS: Map = "multiValueHeaders";
+        const QUERY: Map = "queryStringParameters", superseded_by "multiValueQueryStringParameters";
+        const MULTI_QUERY: Map = "multiValueQueryStringParameters";
+        const COOKIES: List = "cookies";
+        const ELB: Present = "requestContext.elb";
+        const HTTP: Present = "requestContext.http";
+        const HTTP_METHOD: Str = "requestContext.http.method";
+        const SOURCE_IP: Str = "requestContext.identity.sourceIp";
+        const STAGE: Str = "requestContext.stage";
+        const CONNECTED_AT: Number = "requestContext.connectedAt";
     }
 
-    /// The scanner's view, checked equal to the serde path's.
-    fn both(input: &str) -> Option<EventView<'_>> {
-        let fast = scanned(input.as_bytes());
-        let slow = serde_json::from_str::<EventView<'_>>(input);
-        if let Some(fast) = &fast {
-            let slow = slow.unwrap_or_else(|e| panic!("serde rejects what the scanner read: {e}"));
-            assert_eq!(fast, &slow, "{input}");
-        }
-        fast
+    fn schema() -> Schema {
+        Schema::build(&[FIELDS]).unwrap()
+    }
+
+    /// Reads `input` and hands `check` the view, or `None` when it is not a JSON object.
+    fn read<R>(input: &str, check: impl FnOnce(Option<SourceView<'_, '_>>) -> R) -> R {
+        let schema = schema();
+        let binding = schema.binding(0).unwrap().clone();
+        EventView::parse(&schema, input.as_bytes(), |view| {
+            check(view.map(|view| view.for_source(&binding)))
+        })
+    }
+
+    fn text(value: Option<&RawStr<'_>>) -> Option<String> {
+        value.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+
+    fn pairs(value: Option<&Pairs<'_>>) -> Vec<(String, String)> {
+        value.map_or_else(Vec::new, |pairs| {
+            pairs
+                .iter()
+                .map(|(k, v)| (text(Some(k)).unwrap(), text(Some(v)).unwrap()))
+                .collect()
+        })
+    }
+
+    fn problem(input: &str) -> Option<(String, String)> {
+        read(input, |view| {
+            view.unwrap()
+                .problem()
+                .map(|p| (p.field.to_string(), p.reason.clone()))
+        })
     }
 
     #[test]
-    fn authorizer_and_websocket_markers_are_read_as_by_serde() {
-        let view = both(
-            r#"{"methodArn":{"x":[1]},"routeArn":null,"requestContext":{"connectionId":"a","eventType":null}}"#,
-        )
-        .expect("scanned");
-        assert!(view.method_arn.0 && !view.route_arn.0);
-        let context = view.request_context.expect("a context");
-        assert!(context.connection_id.0 && !context.event_type.0);
-        // a repeated marker is left to serde, which names it
-        assert!(scanned(br#"{"methodArn":"a","methodArn":"b"}"#).is_none());
-        assert!(scanned(br#"{"requestContext":{"eventType":"A","eventType":"B"}}"#).is_none());
-    }
-
-    #[test]
-    fn every_testdata_event_is_read_by_the_scanner_as_by_serde() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-        let mut read = 0;
-        for source in ["apigw_rest", "apigw_http", "alb"] {
-            for entry in std::fs::read_dir(root.join(source)).unwrap() {
-                let path = entry.unwrap().path();
-                let name = path.to_string_lossy().into_owned();
-                if !name.ends_with(".json")
-                    || name.ends_with(".expected.json")
-                    || name.ends_with(".reply.json")
-                {
-                    continue;
-                }
-                let event = std::fs::read(&path).unwrap();
-                let Ok(slow) = serde_json::from_slice::<EventView<'_>>(&event) else {
-                    continue;
-                };
-                let fast =
-                    scanned(&event).unwrap_or_else(|| panic!("the scanner gave up on {name}"));
-                assert_eq!(fast, slow, "{name}");
-                read += 1;
-            }
-        }
-        assert!(read >= 40, "the scanner read only {read} testdata events");
-    }
-
-    #[test]
-    fn strings_are_borrowed_unless_escaped_and_escapes_resolve_as_in_serde() {
-        let view = both(
+    fn strings_are_borrowed_unless_escaped_and_escapes_resolve() {
+        read(
             r#"{"path":"/a","body":"q\"\\\/\b\f\n\r\t\u00e9\u20ac\ud83d\ude00 x","httpMethod":"G\u0045T"}"#,
-        )
-        .unwrap();
-        assert!(view.path.unwrap().is_borrowed());
-        assert_eq!(
-            view.body.unwrap().as_bytes(),
-            "q\"\\/\u{8}\u{c}\n\r\té€😀 x".as_bytes()
+            |view| {
+                let view = view.unwrap();
+                assert!(view.get(PATH).unwrap().is_borrowed());
+                assert_eq!(
+                    view.get(BODY).unwrap().as_bytes(),
+                    "q\"\\/\u{8}\u{c}\n\r\té€😀 x".as_bytes()
+                );
+                assert_eq!(view.get(METHOD).unwrap().as_bytes(), b"GET");
+                assert!(view.problem().is_none());
+            },
         );
-        assert_eq!(view.http_method.unwrap().as_bytes(), b"GET");
     }
 
     #[test]
-    fn unpaired_surrogates_are_kept_as_serde_keeps_them() {
-        for escapes in [
-            r"\ud800",
-            r"\udc00",
-            r"\ud800x",
-            r"\ud800\n",
-            r"\ud800\ud800\udc00",
-            r"\ud800\u0041",
-            r"\udbff\udfff",
-            r"\u0080\u07ff\u0800\uffff",
+    fn unpaired_surrogates_are_kept_in_their_three_byte_form() {
+        for (escapes, bytes) in [
+            (r"\ud800", &b"\xed\xa0\x80"[..]),
+            (r"\udc00", b"\xed\xb0\x80"),
+            (r"\ud800x", b"\xed\xa0\x80x"),
+            (r"\ud800\n", b"\xed\xa0\x80\n"),
+            (r"\ud800\ud800\udc00", b"\xed\xa0\x80\xf0\x90\x80\x80"),
+            (r"\udbff\udfff", b"\xf4\x8f\xbf\xbf"),
         ] {
             let input = format!(r#"{{"body":"a{escapes}b"}}"#);
-            assert!(both(&input).is_some(), "{input}");
+            read(&input, |view| {
+                let body = view.unwrap().get(BODY).unwrap().as_bytes().to_vec();
+                assert_eq!(&body[1..body.len() - 1], bytes, "{input}");
+            });
         }
-        assert!(both(r#"{"body":"\ud800\u12"}"#).is_none());
+        assert!(read(r#"{"body":"\ud800\u12"}"#, |view| view.is_none()));
     }
 
     #[test]
     fn escaped_keys_match_their_field() {
-        let view = both(r#"{"pat\u0068":"/a"}"#).unwrap();
-        assert_eq!(view.path.unwrap().as_bytes(), b"/a");
+        read(r#"{"pat\u0068":"/a"}"#, |view| {
+            assert_eq!(text(view.unwrap().get(PATH)).unwrap(), "/a");
+        });
     }
 
     #[test]
-    fn long_strings_cross_the_word_and_memchr_paths() {
+    fn long_strings_cross_the_word_paths() {
         for len in [0, 1, 7, 8, 9, 31, 32, 33, 40, 100, 1000] {
             let body = "x".repeat(len);
             let input = format!(r#"{{"body":"{body}","path":"/{body}\"q"}}"#);
-            let view = both(&input).unwrap();
-            assert_eq!(view.body.unwrap().as_bytes(), body.as_bytes());
-            assert_eq!(
-                view.path.unwrap().as_bytes(),
-                format!("/{body}\"q").as_bytes()
-            );
+            read(&input, |view| {
+                let view = view.unwrap();
+                assert_eq!(text(view.get(BODY)).unwrap(), body);
+                assert_eq!(text(view.get(PATH)).unwrap(), format!("/{body}\"q"));
+            });
         }
     }
 
     #[test]
     fn maps_flatten_skip_nulls_and_keep_order() {
-        let view = both(
+        read(
             r#"{"multiValueHeaders":{"a":["1",null,"2"],"b":[],"c":null,"d":"3"},"cookies":["x=1",null]}"#,
-        )
-        .unwrap();
-        let pairs: Vec<_> = view
-            .multi_value_headers
-            .unwrap()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_str().unwrap().to_owned(),
-                    v.to_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            pairs,
-            [("a", "1"), ("a", "2"), ("d", "3")].map(|(a, b)| (a.into(), b.into()))
+            |view| {
+                let view = view.unwrap();
+                assert_eq!(
+                    pairs(view.get(MULTI_HEADERS)),
+                    [("a", "1"), ("a", "2"), ("d", "3")].map(|(a, b)| (a.into(), b.into()))
+                );
+                assert_eq!(view.get(COOKIES).unwrap().0.len(), 1);
+            },
         );
-        assert_eq!(view.cookies.unwrap().0.len(), 1);
     }
 
     #[test]
-    fn deferred_single_value_maps_follow_the_serde_rules() {
+    fn superseded_maps_are_read_only_without_their_sibling() {
+        let headers = |input: &str| read(input, |view| pairs(view.unwrap().get(HEADERS)).len());
         // read when no multi-value map follows, skipped when one does, read when it is null
-        let view = both(r#"{"headers":{"a":"1"},"httpMethod":"GET"}"#).unwrap();
-        assert_eq!(view.headers.unwrap().len(), 1);
-        let view = both(r#"{"headers":{"a":"1"},"multiValueHeaders":{"a":["1","2"]}}"#).unwrap();
-        assert!(view.headers.is_none());
-        let view = both(r#"{"headers":{"a":"1"},"multiValueHeaders":null}"#).unwrap();
-        assert_eq!(view.headers.unwrap().len(), 1);
-        // a deferred map is still checked when it is not used, as serde's RawValue does
-        assert!(both("{\"headers\":{\"a\":\"\u{1}\"},\"multiValueHeaders\":{}}").is_none());
-        // payload 2.0 and ALB read it directly
-        let view =
-            both(r#"{"version":"2.0","queryStringParameters":{"q":"1"},"rawPath":"/"}"#).unwrap();
-        assert_eq!(view.query_string_parameters.unwrap().len(), 1);
+        assert_eq!(headers(r#"{"headers":{"a":"1"},"httpMethod":"GET"}"#), 1);
+        assert_eq!(
+            headers(r#"{"headers":{"a":"1"},"multiValueHeaders":{"a":["1","2"]}}"#),
+            0
+        );
+        assert_eq!(
+            headers(r#"{"multiValueHeaders":{"a":["1","2"]},"headers":{"a":"1"}}"#),
+            0
+        );
+        assert_eq!(
+            headers(r#"{"headers":{"a":"1"},"multiValueHeaders":null}"#),
+            1
+        );
+        // a superseded map is still checked as JSON
+        assert!(read(
+            "{\"headers\":{\"a\":\"\u{1}\"},\"multiValueHeaders\":{}}",
+            |view| view.is_some()
+        ));
+        assert!(read(
+            "{\"headers\":{\"a\":\"\u{1}\",},\"multiValueHeaders\":{}}",
+            |view| view.is_none()
+        ));
+        // and its type when it is read
+        assert_eq!(
+            problem(r#"{"headers":{"a":5}}"#),
+            Some((
+                "headers.a".into(),
+                "expected a string or an array of strings, found the number 5".into()
+            ))
+        );
+        // both superseded maps of one object read
+        read(
+            r#"{"headers":{"a":"1"},"queryStringParameters":{"q":"1"}}"#,
+            |view| {
+                let view = view.unwrap();
+                assert_eq!(pairs(view.get(HEADERS)).len(), 1);
+                assert_eq!(pairs(view.get(QUERY)).len(), 1);
+                assert!(view.get(MULTI_QUERY).is_none());
+            },
+        );
     }
 
     #[test]
-    fn the_request_context_fields_are_read_once() {
-        let view = both(
-            r#"{"requestContext":{"elb":{"targetGroupArn":"x"},"http":{"method":"GET","path":"/p","sourceIp":"1.2.3.4","x":[1,{"y":null}]},"identity":{"sourceIp":"5.6.7.8"},"requestId":"r","stage":"s","domainName":"d"}}"#,
-        )
-        .unwrap();
-        let context = view.request_context.unwrap();
-        assert!(context.elb.0);
-        assert_eq!(
-            context.http.unwrap().source_ip.unwrap().as_bytes(),
-            b"1.2.3.4"
-        );
-        assert_eq!(
-            context.identity.unwrap().source_ip.unwrap().as_bytes(),
-            b"5.6.7.8"
-        );
-        // a null field may be repeated (serde's rule for nested objects); a second value may not
-        assert!(both(r#"{"requestContext":{"stage":null,"stage":"b"}}"#).is_some());
-        assert!(both(r#"{"requestContext":{"stage":"a","stage":"b"}}"#).is_none());
-        assert!(both(r#"{"path":null,"path":"/b"}"#).is_none());
-        assert!(
-            !both(r#"{"requestContext":{"elb":null}}"#)
-                .unwrap()
-                .request_context
-                .unwrap()
-                .elb
-                .0
-        );
+    fn what_is_learnt_about_superseded_maps_changes_no_view() {
+        // one schema for every event: whether a superseded map is deferred is learnt
+        let schema = schema();
+        let binding = schema.binding(0).unwrap().clone();
+        let rest = r#"{"headers":{"a":"1"},"multiValueHeaders":{"a":["1","2"]},"version":"1.0"}"#;
+        let v2 = r#"{"version":"2.0","headers":{"a":"1","b":"2"},"isBase64Encoded":false}"#;
+        let late = r#"{"headers":{"a":"1"},"queryStringParameters":{"q":"1"},"multiValueQueryStringParameters":null}"#;
+        for input in [rest, rest, v2, v2, rest, late, late, v2, rest, v2] {
+            let (headers, multi, query) = EventView::parse(&schema, input.as_bytes(), |view| {
+                let view = view.unwrap().for_source(&binding);
+                assert!(view.problem().is_none());
+                assert!(view.get(VERSION).is_some() || input == late);
+                assert!(view.get(BASE64).is_none() || input == v2);
+                (
+                    pairs(view.get(HEADERS)).len(),
+                    pairs(view.get(MULTI_HEADERS)).len(),
+                    pairs(view.get(QUERY)).len(),
+                )
+            });
+            let expected = match input {
+                _ if input == rest => (0, 2, 0),
+                _ if input == v2 => (2, 0, 0),
+                _ => (1, 0, 1),
+            };
+            assert_eq!((headers, multi, query), expected, "{input}");
+        }
+        // nor what an event is: a superseded map's mistyped value or raw control byte is
+        // never the event's problem, whether the map was read or skipped
+        let odd = [
+            r#"{"headers":{"a":5},"multiValueHeaders":{"a":["1"]}}"#,
+            "{\"headers\":{\"a\":\"\u{15}\"},\"multiValueHeaders\":{\"a\":[\"1\"]}}",
+            r#"{"multiValueHeaders":{"a":["1"]},"headers":{"a":5}}"#,
+            r#"{"headers":{"a":[true]},"httpMethod":5,"multiValueHeaders":{"a":["1"]}}"#,
+        ];
+        for round in 0..2 {
+            for input in odd {
+                let problem = EventView::parse(&schema, input.as_bytes(), |view| {
+                    view.map(|view| view.problem().map(|p| p.field.to_string()))
+                });
+                let expected = input
+                    .contains(r#""httpMethod":5"#)
+                    .then(|| "httpMethod".to_owned());
+                assert_eq!(problem, Some(expected), "round {round}: {input}");
+            }
+            // learn the other way round
+            EventView::parse(&schema, v2.as_bytes(), |_| ());
+        }
     }
 
     #[test]
-    fn skipped_values_are_checked_like_serde_checks_them() {
+    fn nested_fields_and_presence_are_read() {
+        read(
+            r#"{"requestContext":{"elb":{"targetGroupArn":"x"},"http":{"method":"GET","x":[1,{"y":null}]},"identity":{"sourceIp":"5.6.7.8"},"stage":"s","connectedAt":1705406400123}}"#,
+            |view| {
+                let view = view.unwrap();
+                assert!(view.get(ELB) && view.get(HTTP));
+                assert_eq!(text(view.get(HTTP_METHOD)).unwrap(), "GET");
+                assert_eq!(text(view.get(SOURCE_IP)).unwrap(), "5.6.7.8");
+                assert_eq!(text(view.get(STAGE)).unwrap(), "s");
+                assert_eq!(text(view.get(CONNECTED_AT)).unwrap(), "1705406400123");
+                assert!(view.problem().is_none());
+            },
+        );
+        read(r#"{"requestContext":{"elb":null,"http":null}}"#, |view| {
+            let view = view.unwrap();
+            assert!(!view.get(ELB) && !view.get(HTTP));
+        });
+    }
+
+    #[test]
+    fn mistyped_and_repeated_fields_are_problems_naming_the_field() {
+        for (input, field, reason) in [
+            (
+                r#"{"requestContext":{"stage":5}}"#,
+                "requestContext.stage",
+                "expected a string, found the number 5",
+            ),
+            (
+                r#"{"isBase64Encoded":"true"}"#,
+                "isBase64Encoded",
+                "expected a boolean, found the string \"true\"",
+            ),
+            (
+                r#"{"multiValueHeaders":{"x-retry":["1",2]}}"#,
+                "multiValueHeaders.x-retry[1]",
+                "expected a string, found the number 2",
+            ),
+            (
+                r#"{"cookies":"a=b"}"#,
+                "cookies",
+                "expected an array of strings, found the string \"a=b\"",
+            ),
+            (
+                r#"{"cookies":["a",[]]}"#,
+                "cookies[1]",
+                "expected a string, found an array",
+            ),
+            (
+                r#"{"requestContext":{"http":"GET"}}"#,
+                "requestContext.http",
+                "expected an object, found the string \"GET\"",
+            ),
+            (
+                r#"{"requestContext":{"connectedAt":"1"}}"#,
+                "requestContext.connectedAt",
+                "expected a number, found the string \"1\"",
+            ),
+            (
+                r#"{"path":"/a","path":"/b"}"#,
+                "path",
+                "repeated; an event carries each field once",
+            ),
+            (
+                r#"{"path":null,"path":"/b"}"#,
+                "path",
+                "repeated; an event carries each field once",
+            ),
+            (
+                r#"{"requestContext":{"stage":"a","stage":"b"}}"#,
+                "requestContext.stage",
+                "repeated; an event carries each field once",
+            ),
+        ] {
+            assert_eq!(
+                problem(input),
+                Some((field.to_owned(), reason.to_owned())),
+                "{input}"
+            );
+        }
+        // the first problem is kept, the field is left empty, the rest is still read
+        read(r#"{"path":5,"body":[],"httpMethod":"GET"}"#, |view| {
+            let view = view.unwrap();
+            assert_eq!(view.problem().unwrap().field, "path");
+            assert!(view.get(PATH).is_none());
+            assert_eq!(text(view.get(METHOD)).unwrap(), "GET");
+        });
+        // repeated unknown keys are not the schema's business
+        assert_eq!(problem(r#"{"x":1,"x":2}"#), None);
+    }
+
+    #[test]
+    fn malformed_json_and_other_values_are_no_view() {
         for good in [
             r#"{"x":[1,-0,0.5,1e9,-2.5E-3,1E+2,true,false,null,{},[],"s\u0041\n"]}"#,
-            r#"  {"x" : { "a" : [ ] , "b" : { } } }  "#,
+            r#"  {"x" : { "a" : [ ] , "b" : { "c": [[{}]] } } }  "#,
         ] {
-            assert!(both(good).is_some(), "{good}");
+            assert!(read(good, |view| view.is_some()), "{good}");
+            assert!(serde_json::from_str::<serde_json::Value>(good).is_ok());
         }
         for bad in [
             r#"{"x":01}"#,
@@ -880,44 +1244,99 @@ mod tests {
             r#"{"x":"\u12G4"}"#,
             "{\"x\":\"a\u{1}\"}",
             "{\"x\":{\"k\u{1}\":1}}",
+            r#"{"x":{"a" 1}}"#,
+            r#"{"x":{1:1}}"#,
+            r#"{"x":[1}"#,
+            r#"{"x":{"a":1]}"#,
             r#"{"x":1} x"#,
             r#"{"x":1"#,
             r#"["x"]"#,
-            r#"{"path":5}"#,
-            r#"{"isBase64Encoded":"true"}"#,
-            r#"{"headers":{"a":5}}"#,
-            r#"{"headers":{"a":[5]}}"#,
-            r#"{"cookies":"a=b"}"#,
-            r#"{"requestContext":{"http":"GET"}}"#,
+            r#""x""#,
+            "",
         ] {
-            assert!(scanned(bad.as_bytes()).is_none(), "{bad}");
-            both(bad);
+            assert!(read(bad, |view| view.is_none()), "{bad}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(bad).map_or(true, |v| !v.is_object()),
+                "{bad}"
+            );
         }
     }
 
     #[test]
-    fn deep_nesting_is_left_to_serde() {
+    fn nesting_is_followed_without_recursion_up_to_serde_jsons_limit() {
         let deep = |n: usize| format!(r#"{{"x":{}1{}}}"#, "[".repeat(n), "]".repeat(n));
-        assert!(both(&deep(50)).is_some());
-        // serde_json skips values without recursing, so it reads what the scanner leaves
-        assert!(scanned(deep(200).as_bytes()).is_none());
-        assert!(EventView::parse(deep(200).as_bytes()).is_ok());
+        assert!(read(&deep(MAX_DEPTH), |view| view.is_some()));
+        assert!(read(&deep(MAX_DEPTH + 1), |view| view.is_none()));
+        let objects = |n: usize| format!(r#"{{"x":{}1{}}}"#, "{\"a\":".repeat(n), "}".repeat(n));
+        assert!(read(&objects(100), |view| view.is_some()));
     }
 
     #[test]
-    fn read_strings_accept_control_bytes_as_serde_byte_strings_do() {
-        let view = both("{\"body\":\"a\u{1}b\"}").unwrap();
-        assert_eq!(view.body.unwrap().as_bytes(), b"a\x01b");
-    }
-
-    #[test]
-    fn invalid_utf8_is_passed_on_as_bytes() {
-        let input = b"{\"body\":\"\xff\xfe\",\"path\":\"/\xc3\"}";
-        let view = scanned(input).unwrap();
-        assert_eq!(
-            view,
-            serde_json::from_slice::<EventView<'_>>(input).unwrap()
+    fn read_strings_are_bytes() {
+        read("{\"body\":\"a\u{1}b\"}", |view| {
+            assert_eq!(view.unwrap().get(BODY).unwrap().as_bytes(), b"a\x01b");
+        });
+        let schema = schema();
+        let binding = schema.binding(0).unwrap().clone();
+        EventView::parse(
+            &schema,
+            b"{\"body\":\"\xff\xfe\",\"path\":\"/\xc3\"}",
+            |view| {
+                let view = view.unwrap().for_source(&binding);
+                assert_eq!(view.get(BODY).unwrap().as_bytes(), b"\xff\xfe");
+            },
         );
-        assert_eq!(view.body.unwrap().as_bytes(), b"\xff\xfe");
+    }
+
+    #[test]
+    fn the_schema_merges_declarations_and_refuses_conflicts() {
+        static A: &[Field] = &[
+            Field::new("requestContext.http", Shape::Present),
+            Field::new("path", Shape::Str),
+        ];
+        static B: &[Field] = &[
+            Field::new("requestContext.http.method", Shape::Str),
+            Field::new("path", Shape::Present),
+        ];
+        let schema = Schema::build(&[A, B]).unwrap();
+        assert_eq!(schema.len(), 3);
+        assert_eq!(
+            schema.paths().find(|(p, _)| *p == "path"),
+            Some(("path", Shape::Str))
+        );
+        static STRING_PATH: &[Field] = &[Field::new("path", Shape::Str)];
+        static MAP_PATH: &[Field] = &[Field::new("path", Shape::Map)];
+        assert!(matches!(
+            Schema::build(&[STRING_PATH, MAP_PATH]),
+            Err(SchemaError::ShapeConflict { path: "path", .. })
+        ));
+        static VALUE: &[Field] = &[Field::new("a", Shape::Str)];
+        static UNDER: &[Field] = &[Field::new("a.b", Shape::Str)];
+        assert!(matches!(
+            Schema::build(&[VALUE, UNDER]),
+            Err(SchemaError::NotAnObject { path: "a", .. })
+        ));
+        assert!(matches!(
+            Schema::build(&[UNDER, VALUE]),
+            Err(SchemaError::NotAnObject { path: "a", .. })
+        ));
+        static EMPTY_SEGMENT: &[Field] = &[Field::new("a..b", Shape::Str)];
+        assert!(matches!(
+            Schema::build(&[EMPTY_SEGMENT]),
+            Err(SchemaError::BadPath { .. })
+        ));
+        static NO_SIBLING: &[Field] = &[Field::new("a", Shape::Map).superseded_by("b")];
+        assert!(matches!(
+            Schema::build(&[NO_SIBLING]),
+            Err(SchemaError::BadSuperseding { .. })
+        ));
+        let many: Vec<Field> = (0..=crate::event::MAX_SLOTS)
+            .map(|i| Field::new(Box::leak(format!("f{i}").into_boxed_str()), Shape::Str))
+            .collect();
+        let many: &'static [Field] = Box::leak(many.into_boxed_slice());
+        assert_eq!(
+            Schema::build(&[many]).unwrap_err(),
+            SchemaError::TooManyFields
+        );
     }
 }

@@ -5,8 +5,6 @@
 //! the way that front door would deliver it — so gateway quirks show up locally, not after
 //! deploying.
 
-mod deliver;
-mod emulate;
 mod limits;
 
 pub use limits::LocalLimits;
@@ -16,6 +14,7 @@ use std::{
     convert::Infallible,
     env, fmt,
     future::Future,
+    hash::{Hash, Hasher},
     net::{Ipv4Addr, SocketAddr},
     path::PathBuf,
     str::FromStr,
@@ -32,7 +31,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
-use lambda_gateway_core::{Body, BoxError};
+use lambda_gateway_core::{
+    Body, BoxError, Source,
+    local::{Connection, FrontDoor, LAMBDA_PAYLOAD_LIMIT},
+};
 use tokio::{net::TcpListener, sync::Semaphore, time::Instant};
 use tower::Service;
 
@@ -41,37 +43,66 @@ use crate::Gateway;
 /// The local server's port when neither `PORT` nor [`Gateway::local_addr`] says otherwise.
 const DEFAULT_PORT: u16 = 3000;
 
-/// Which front door the local server emulates.
+/// The front door emulated when none is chosen, when its source is enabled.
+const DEFAULT_SOURCE: &str = "apigw_http";
+
+/// Which front door the local server emulates: one of the enabled sources' [`FrontDoor`]s.
 ///
-/// Set with [`Gateway::local_source`] or `LAMBDA_GATEWAY_SOURCE`
-/// (`apigw_rest`, `apigw_http`, `function_url`, `alb`, `alb_multi`); the default is
-/// [`LocalSource::ApiGatewayHttp`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum LocalSource {
-    /// A REST API proxy integration, stage `local`: decoded `path`, multi-value maps.
-    ApiGatewayRest,
-    /// An HTTP API with payload 2.0, stage `$default`.
-    #[default]
-    ApiGatewayHttp,
-    /// A Lambda Function URL.
-    FunctionUrl,
-    /// An ALB target group with multi-value headers off.
-    Alb,
-    /// An ALB target group with multi-value headers on.
-    AlbMultiValue,
-}
+/// Set with [`Gateway::local_source`] or `LAMBDA_GATEWAY_SOURCE`; the default is `apigw_http`
+/// (or the first front door of the source forced with [`Gateway::source`]). An open name: each
+/// source crate defines its front doors (under the facade's `local` feature) and the names come
+/// from the enabled sources —
+///
+/// | Name | Front door | Constant |
+/// |---|---|---|
+/// | `apigw_rest` | a REST API proxy integration, stage `local`: decoded `path`, multi-value maps | `apigw_rest::local::APIGW_REST` |
+/// | `apigw_http` | an HTTP API with payload 2.0, stage `$default` | `apigw_http::local::APIGW_HTTP` |
+/// | `function_url` | a Lambda Function URL | `apigw_http::local::FUNCTION_URL` |
+/// | `alb` | an ALB target group with multi-value headers off | `alb::local::ALB` |
+/// | `alb_multi` | an ALB target group with multi-value headers on | `alb::local::ALB_MULTI_VALUE` |
+///
+/// ```
+/// # #[cfg(feature = "alb")] {
+/// use lambda_gateway::LocalSource;
+///
+/// let alb = LocalSource::from(&lambda_gateway::alb::local::ALB);
+/// assert_eq!("alb".parse::<LocalSource>().ok(), Some(alb));
+/// # }
+/// ```
+#[derive(Clone, Copy)]
+pub struct LocalSource(&'static FrontDoor);
 
 impl LocalSource {
-    /// The `LAMBDA_GATEWAY_SOURCE` name.
+    /// The local source emulating `front_door` (a source crate's constant).
+    pub const fn new(front_door: &'static FrontDoor) -> Self {
+        Self(front_door)
+    }
+
+    /// Every front door of the enabled sources, in the order [`UnknownLocalSource`] lists them:
+    /// the most general sources first (the reverse of the order sources claim events in), each
+    /// source's front doors in its own order.
+    pub fn enabled() -> impl Iterator<Item = Self> {
+        let sources = crate::registry::registry().map_or(&[][..], |r| r.sources.as_slice());
+        sources
+            .iter()
+            .rev()
+            .flat_map(|registered| registered.source.front_doors())
+            .map(Self)
+    }
+
+    /// The `LAMBDA_GATEWAY_SOURCE` name (`alb_multi`).
     pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ApiGatewayRest => "apigw_rest",
-            Self::ApiGatewayHttp => "apigw_http",
-            Self::FunctionUrl => "function_url",
-            Self::Alb => "alb",
-            Self::AlbMultiValue => "alb_multi",
-        }
+        self.0.name
+    }
+
+    /// A few words on the front door (`an ALB target group (multi-value headers)`).
+    pub const fn description(self) -> &'static str {
+        self.0.description
+    }
+
+    /// The front door: its source, its limits, and how it builds events and delivers responses.
+    pub const fn front_door(self) -> &'static FrontDoor {
+        self.0
     }
 
     /// The event this front door would send for a request — what the local server hands to the
@@ -84,11 +115,12 @@ impl LocalSource {
     /// repeated header or query key in single-value mode, appends the client (127.0.0.1) to
     /// `X-Forwarded-For` and sets `X-Forwarded-Proto: http` and `X-Forwarded-Port: 3000`.
     pub fn request_event(self, request: &http::request::Parts, body: &[u8]) -> Vec<u8> {
-        let connection = emulate::Connection {
+        let connection = Connection {
             peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             local: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
         };
-        emulate::event(self, request, body, connection, "local-test")
+        self.0
+            .request_event(request, body, &connection, "local-test")
     }
 
     /// The HTTP response this front door would deliver for a response event, or why it would
@@ -99,39 +131,48 @@ impl LocalSource {
     /// response event from another writer that escapes ordinary non-ASCII text that way (`caf\u00e9`
     /// for `café`) reads as those single bytes.
     pub fn client_response(self, response_event: &[u8]) -> Result<Response<Bytes>, String> {
-        deliver::response(self, response_event)
+        self.0.client_response(response_event)
     }
 
-    fn description(self) -> &'static str {
-        match self {
-            Self::ApiGatewayRest => "an API Gateway REST API (stage `local`)",
-            Self::ApiGatewayHttp => "an API Gateway HTTP API (payload 2.0, stage `$default`)",
-            Self::FunctionUrl => "a Lambda Function URL",
-            Self::Alb => "an ALB target group (single-value headers)",
-            Self::AlbMultiValue => "an ALB target group (multi-value headers)",
-        }
+    /// The front door emulated when none is chosen: `apigw_http` when enabled, else the first.
+    fn default_enabled() -> Option<Self> {
+        Self::enabled()
+            .find(|s| s.as_str() == DEFAULT_SOURCE)
+            .or_else(|| Self::enabled().next())
     }
 
-    fn limit_name(self) -> &'static str {
-        match self {
-            Self::Alb | Self::AlbMultiValue => "ALB Lambda target",
-            _ => "Lambda synchronous invocation",
-        }
+    /// The first front door of `source` (forced with [`Gateway::source`]), else the default.
+    fn from_source(source: Source) -> Option<Self> {
+        Self::enabled()
+            .find(|s| s.0.source == source)
+            .or_else(Self::default_enabled)
     }
+}
 
-    fn request_body_limit(self) -> usize {
-        match self {
-            Self::Alb | Self::AlbMultiValue => deliver::ALB_LIMIT,
-            _ => deliver::LAMBDA_PAYLOAD_LIMIT,
-        }
+impl From<&'static FrontDoor> for LocalSource {
+    fn from(front_door: &'static FrontDoor) -> Self {
+        Self(front_door)
     }
+}
 
-    fn from_source(source: lambda_gateway_core::Source) -> Self {
-        match source {
-            lambda_gateway_core::Source::ApiGatewayRest => Self::ApiGatewayRest,
-            lambda_gateway_core::Source::Alb => Self::Alb,
-            _ => Self::ApiGatewayHttp,
-        }
+/// Local sources are equal when they name the same front door.
+impl PartialEq for LocalSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for LocalSource {}
+
+impl Hash for LocalSource {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for LocalSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LocalSource").field(&self.as_str()).finish()
     }
 }
 
@@ -141,30 +182,31 @@ impl fmt::Display for LocalSource {
     }
 }
 
-/// An unknown `LAMBDA_GATEWAY_SOURCE` value.
+/// An unknown `LAMBDA_GATEWAY_SOURCE` value: no enabled source has a front door of that name.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "unknown local source {found:?}; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi"
-)]
+#[error("unknown local source {found:?}; {expected}")]
 pub struct UnknownLocalSource {
     found: String,
+    expected: String,
 }
 
 impl FromStr for LocalSource {
     type Err = UnknownLocalSource;
 
+    /// The enabled front door named `s` (surrounding whitespace ignored).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim() {
-            "apigw_rest" => Self::ApiGatewayRest,
-            "apigw_http" => Self::ApiGatewayHttp,
-            "function_url" => Self::FunctionUrl,
-            "alb" => Self::Alb,
-            "alb_multi" => Self::AlbMultiValue,
-            other => {
-                return Err(UnknownLocalSource {
-                    found: other.to_owned(),
-                });
-            }
+        let name = s.trim();
+        if let Some(source) = Self::enabled().find(|source| source.as_str() == name) {
+            return Ok(source);
+        }
+        let names: Vec<_> = Self::enabled().map(Self::as_str).collect();
+        Err(UnknownLocalSource {
+            found: name.to_owned(),
+            expected: if names.is_empty() {
+                "no enabled event source can be emulated locally".to_owned()
+            } else {
+                format!("expected one of {}", names.join(", "))
+            },
         })
     }
 }
@@ -265,7 +307,7 @@ where
                             continue;
                         }
                     };
-                    let connection = emulate::Connection {
+                    let connection = Connection {
                         peer,
                         local: stream.local_addr().unwrap_or(bound),
                     };
@@ -342,9 +384,11 @@ where
         if let Ok(name) = env::var("LAMBDA_GATEWAY_SOURCE") {
             return Ok(name.parse::<LocalSource>()?);
         }
-        Ok(self
-            .forced_source()
-            .map_or_else(LocalSource::default, LocalSource::from_source))
+        let source = match self.forced_source() {
+            Some(forced) => LocalSource::from_source(forced),
+            None => LocalSource::default_enabled(),
+        };
+        source.ok_or_else(|| "no enabled event source can be emulated locally".into())
     }
 }
 
@@ -360,12 +404,13 @@ where
     async fn serve(
         &self,
         request: Request<Incoming>,
-        connection: emulate::Connection,
+        connection: Connection,
         activity: &Activity,
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
-        let limit = self.source.request_body_limit();
+        let front_door = self.source.front_door();
+        let limit = front_door.request_body_limit;
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
         let request_id = format!("local-{n:08}");
         let mut service_time = Duration::ZERO;
@@ -377,7 +422,7 @@ where
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "the request body is over the {} limit of {limit} bytes",
-                    self.source.limit_name()
+                    front_door.response_limit.name
                 ),
             ),
             Err(error) => failure(
@@ -385,20 +430,15 @@ where
                 format!("reading the request body failed: {error}"),
             ),
             Ok(body) => {
-                let event = emulate::event(
-                    self.source,
-                    &parts,
-                    &body.to_bytes(),
-                    connection,
-                    &request_id,
-                );
-                if event.len() > deliver::LAMBDA_PAYLOAD_LIMIT {
+                let event =
+                    front_door.request_event(&parts, &body.to_bytes(), &connection, &request_id);
+                if event.len() > LAMBDA_PAYLOAD_LIMIT {
                     failure(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         format!(
                             "the request event is {} bytes, over the Lambda synchronous invocation limit of {} bytes",
                             event.len(),
-                            deliver::LAMBDA_PAYLOAD_LIMIT
+                            LAMBDA_PAYLOAD_LIMIT
                         ),
                     )
                 } else {
@@ -412,7 +452,8 @@ where
                         )
                         .await;
                     match handled {
-                        Ok(json) => deliver::response(self.source, &json)
+                        Ok(json) => front_door
+                            .client_response(&json)
                             .map(|response| response.map(Full::new))
                             .unwrap_or_else(|reason| failure(StatusCode::BAD_GATEWAY, reason)),
                         Err(error) => failure(

@@ -22,18 +22,21 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::TokioExecutor,
 };
-use lambda_gateway::{Body, BoxError, Gateway, LocalLimits, LocalSource};
+use lambda_gateway::{
+    Body, BoxError, Gateway, LocalLimits, LocalSource, alb, apigw_http, apigw_rest,
+};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
+/// The front doors the local server emulates, by their source crates' constants.
+pub(crate) const APIGW_REST: LocalSource = LocalSource::new(&apigw_rest::local::APIGW_REST);
+pub(crate) const APIGW_HTTP: LocalSource = LocalSource::new(&apigw_http::local::APIGW_HTTP);
+pub(crate) const FUNCTION_URL: LocalSource = LocalSource::new(&apigw_http::local::FUNCTION_URL);
+pub(crate) const ALB: LocalSource = LocalSource::new(&alb::local::ALB);
+pub(crate) const ALB_MULTI: LocalSource = LocalSource::new(&alb::local::ALB_MULTI_VALUE);
+
 /// Every front door the local server emulates.
-pub(crate) const ALL: [LocalSource; 5] = [
-    LocalSource::ApiGatewayRest,
-    LocalSource::ApiGatewayHttp,
-    LocalSource::FunctionUrl,
-    LocalSource::Alb,
-    LocalSource::AlbMultiValue,
-];
+pub(crate) const ALL: [LocalSource; 5] = [APIGW_REST, APIGW_HTTP, FUNCTION_URL, ALB, ALB_MULTI];
 
 /// How long one exchange (or the shutdown) may take before the test fails instead of hanging.
 /// Generous: the biggest exchanges move 6 MB through unoptimised JSON code on a busy CI box.
@@ -54,7 +57,7 @@ pub(crate) fn limit(source: LocalSource) -> usize {
 }
 
 pub(crate) fn is_alb(source: LocalSource) -> bool {
-    matches!(source, LocalSource::Alb | LocalSource::AlbMultiValue)
+    matches!(source.as_str(), "alb" | "alb_multi")
 }
 
 /// `len` deterministic, random-looking bytes that start with all 256 byte values.

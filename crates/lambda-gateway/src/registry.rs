@@ -1,0 +1,88 @@
+//! The enabled event sources, in the order they are asked to claim an event.
+//!
+//! Adding a source is its crate, its cargo feature, and one line in [`SOURCES`]: everything
+//! about it — its fields, how it claims an event, its request and response formats, its limits,
+//! its typed event — is its [`EventSource`] implementation.
+
+use std::sync::OnceLock;
+
+use lambda_gateway_core::{
+    EventSource, Source,
+    event::{Binding, Schema, SchemaError},
+};
+
+/// Every enabled source, most specific first: a source is asked to claim an event only when the
+/// ones before it did not (WebSocket events carry REST-looking fields, VPC Lattice v2 events a
+/// payload 2.0 `version`).
+const SOURCES: &[&dyn EventSource] = &[
+    #[cfg(feature = "alb")]
+    &lambda_gateway_alb::Alb,
+    #[cfg(feature = "apigw_http")]
+    &lambda_gateway_apigw_http::ApiGatewayHttp,
+    #[cfg(feature = "apigw_rest")]
+    &lambda_gateway_apigw_rest::ApiGatewayRest,
+];
+
+/// An enabled source, with where its fields are in the schema.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) source: &'static dyn EventSource,
+    pub(crate) binding: Binding,
+}
+
+/// The enabled sources and the schema their fields make.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    pub(crate) schema: Schema,
+    pub(crate) sources: Vec<Registered>,
+}
+
+impl Registry {
+    fn build(sources: &[&'static dyn EventSource]) -> Result<Self, SchemaError> {
+        let fields: Vec<_> = sources.iter().map(|s| s.fields()).collect();
+        let schema = Schema::build(&fields)?;
+        let sources = sources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &source)| {
+                schema.binding(i).map(|binding| Registered {
+                    source,
+                    binding: binding.clone(),
+                })
+            })
+            .collect();
+        Ok(Self { schema, sources })
+    }
+
+    /// The registered source named `source`.
+    pub(crate) fn find(&self, source: Source) -> Option<&Registered> {
+        self.sources.iter().find(|r| r.source.source() == source)
+    }
+}
+
+/// The registry of the enabled sources, built on first use; an error when their fields cannot
+/// be merged (a bug of the source crates, caught by this module's test for every feature set
+/// CI builds).
+pub(crate) fn registry() -> Result<&'static Registry, &'static SchemaError> {
+    static REGISTRY: OnceLock<Result<Registry, SchemaError>> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::build(SOURCES)).as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_enabled_sources_fields_merge_into_one_schema() {
+        let registry = registry().expect("the enabled sources' fields merge");
+        assert_eq!(registry.sources.len(), SOURCES.len());
+        for registered in &registry.sources {
+            assert_eq!(
+                registry
+                    .find(registered.source.source())
+                    .map(|r| r.source.source()),
+                Some(registered.source.source())
+            );
+        }
+    }
+}
