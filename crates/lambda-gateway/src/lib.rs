@@ -28,6 +28,7 @@
 //! | `apigw_rest` | API Gateway REST API and HTTP API payload 1.0 events | yes |
 //! | `apigw_http` | API Gateway HTTP API payload 2.0 and Function URL events | yes |
 //! | `alb` | Application Load Balancer events, both header modes | yes |
+//! | `vpc_lattice` | VPC Lattice events, v1 and v2 | yes |
 //! | `local` | off Lambda, `run()` serves the app on `http://127.0.0.1:3000` through the same conversion | yes |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -63,7 +64,12 @@ pub use typed::{RequestContextExt, TypedEvent};
 pub use local::{LocalLimits, LocalSource, UnknownLocalSource};
 
 /// The `aws_lambda_events` crate, whose types [`TypedEvent`] holds.
-#[cfg(any(feature = "apigw_rest", feature = "apigw_http", feature = "alb"))]
+#[cfg(any(
+    feature = "apigw_rest",
+    feature = "apigw_http",
+    feature = "alb",
+    feature = "vpc_lattice"
+))]
 pub use aws_lambda_events;
 #[cfg(feature = "alb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
@@ -74,6 +80,9 @@ pub use lambda_gateway_apigw_http as apigw_http;
 #[cfg(feature = "apigw_rest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "apigw_rest")))]
 pub use lambda_gateway_apigw_rest as apigw_rest;
+#[cfg(feature = "vpc_lattice")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vpc_lattice")))]
+pub use lambda_gateway_vpc_lattice as vpc_lattice;
 
 use http::{Request, Response};
 use tower::Service;

@@ -26,7 +26,8 @@
     feature = "local",
     feature = "apigw_rest",
     feature = "apigw_http",
-    feature = "alb"
+    feature = "alb",
+    feature = "vpc_lattice"
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
