@@ -29,7 +29,8 @@ use serde::de::IgnoredAny;
 use tower::{Service, service_fn};
 
 /// The sources in the facade's order.
-const SOURCES: [&dyn EventSource; 4] = [
+const SOURCES: [&dyn EventSource; 5] = [
+    &lambda_gateway::apigw_websocket::ApiGatewayWebSocket,
     &lambda_gateway::vpc_lattice::VpcLattice,
     &lambda_gateway::alb::Alb,
     &lambda_gateway::apigw_http::ApiGatewayHttp,

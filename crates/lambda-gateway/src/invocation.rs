@@ -559,27 +559,37 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "apigw_rest")]
-    fn authorizer_and_websocket_events_never_reach_the_service_even_with_a_forced_source() {
-        let calls = Arc::new(AtomicUsize::new(0));
+    #[cfg(all(feature = "apigw_rest", feature = "apigw_websocket"))]
+    fn authorizer_and_websocket_events_are_never_served_as_rest_requests() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
         let counted = Arc::clone(&calls);
-        let service = tower::service_fn(move |_request: Request<Body>| {
-            counted.fetch_add(1, Ordering::SeqCst);
+        let service = tower::service_fn(move |request: Request<Body>| {
+            let source = request
+                .extensions()
+                .get::<RequestContext>()
+                .map(RequestContext::source);
+            counted.lock().unwrap().push(source);
             async { Ok::<_, Infallible>(Response::new(Body::empty())) }
         });
         let request_authorizer = br#"{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/",
             "resource":"/","path":"/","httpMethod":"GET","headers":{},"requestContext":{"requestId":"r"}}"#;
         let websocket_connect = br#"{"httpMethod":"GET","path":"/","headers":{},
             "requestContext":{"routeKey":"$connect","eventType":"CONNECT","connectionId":"c1","requestId":"r"}}"#;
-        for gateway in [
-            Gateway::new(service.clone()),
-            Gateway::new(service.clone()).source(crate::apigw_rest::SOURCE),
-        ] {
-            for event in [&request_authorizer[..], &websocket_connect[..]] {
-                let error = run(gateway.invoke(event)).0.unwrap_err();
-                assert_eq!(error.kind(), "lambda_gateway::UnrecognizedEvent", "{error}");
-            }
+        // forced to REST: neither is a REST request
+        let forced = Gateway::new(service.clone()).source(crate::apigw_rest::SOURCE);
+        for event in [&request_authorizer[..], &websocket_connect[..]] {
+            let error = run(forced.invoke(event)).0.unwrap_err();
+            assert_eq!(error.kind(), "lambda_gateway::UnrecognizedEvent", "{error}");
         }
-        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        // detected: the authorizer request is no HTTP request; the WebSocket event is the
+        // WebSocket source's
+        let detecting = Gateway::new(service);
+        let error = run(detecting.invoke(request_authorizer)).0.unwrap_err();
+        assert_eq!(error.kind(), "lambda_gateway::UnrecognizedEvent", "{error}");
+        assert!(run(detecting.invoke(websocket_connect)).0.is_ok());
+        assert_eq!(
+            *calls.lock().unwrap(),
+            [Some(crate::apigw_websocket::SOURCE)]
+        );
     }
 }

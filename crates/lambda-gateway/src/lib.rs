@@ -29,6 +29,7 @@
 //! | `apigw_http` | API Gateway HTTP API payload 2.0 and Function URL events | yes |
 //! | `alb` | Application Load Balancer events, both header modes | yes |
 //! | `vpc_lattice` | VPC Lattice events, v1 and v2 | yes |
+//! | `apigw_websocket` | API Gateway WebSocket API events (`$connect`, messages, `$disconnect`) | yes |
 //! | `local` | off Lambda, `run()` serves the app on `http://127.0.0.1:3000` through the same conversion | yes |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -68,7 +69,8 @@ pub use local::{LocalLimits, LocalSource, UnknownLocalSource};
     feature = "apigw_rest",
     feature = "apigw_http",
     feature = "alb",
-    feature = "vpc_lattice"
+    feature = "vpc_lattice",
+    feature = "apigw_websocket"
 ))]
 pub use aws_lambda_events;
 #[cfg(feature = "alb")]
@@ -80,6 +82,9 @@ pub use lambda_gateway_apigw_http as apigw_http;
 #[cfg(feature = "apigw_rest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "apigw_rest")))]
 pub use lambda_gateway_apigw_rest as apigw_rest;
+#[cfg(feature = "apigw_websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "apigw_websocket")))]
+pub use lambda_gateway_apigw_websocket as apigw_websocket;
 #[cfg(feature = "vpc_lattice")]
 #[cfg_attr(docsrs, doc(cfg(feature = "vpc_lattice")))]
 pub use lambda_gateway_vpc_lattice as vpc_lattice;

@@ -15,6 +15,8 @@ use lambda_gateway_core::{
 /// ones before it did not (WebSocket events carry REST-looking fields, VPC Lattice v2 events a
 /// payload 2.0 `version`).
 const SOURCES: &[&dyn EventSource] = &[
+    #[cfg(feature = "apigw_websocket")]
+    &lambda_gateway_apigw_websocket::ApiGatewayWebSocket,
     #[cfg(feature = "vpc_lattice")]
     &lambda_gateway_vpc_lattice::VpcLattice,
     #[cfg(feature = "alb")]

@@ -1,15 +1,16 @@
 //! Conformance over example events this repository did not write: the `aws_lambda_events`
 //! crate's fixtures (found through `cargo metadata`, read in place, not copied). Every HTTP proxy
-//! event among them (REST, HTTP API, ALB, VPC Lattice v1 and v2) must be claimed by the right
-//! source and answered; authorizer requests, WebSocket events (not served yet) and non-HTTP events
-//! must fail as `UnrecognizedEvent` — never be served as something else — and reach the service
-//! when pass-through is on.
+//! event among them (REST, HTTP API, ALB, VPC Lattice v1 and v2, WebSocket) must be claimed by
+//! the right source and answered; authorizer requests and non-HTTP events must fail as
+//! `UnrecognizedEvent` naming what they are — never be served as something else — and reach the
+//! service when pass-through is on.
 
 #![cfg(all(
     feature = "apigw_rest",
     feature = "apigw_http",
     feature = "alb",
-    feature = "vpc_lattice"
+    feature = "vpc_lattice",
+    feature = "apigw_websocket"
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -69,7 +70,7 @@ fn expected(name: &str) -> Option<Expected> {
         if apigw && (name.contains("custom-auth") || name.contains("custom-authorizer")) {
             Unrecognized("authorizer request")
         } else if name.contains("websocket") {
-            Unrecognized("WebSocket event")
+            Served(lambda_gateway::apigw_websocket::SOURCE)
         } else if name.contains("vpc-lattice") {
             Served(lambda_gateway::vpc_lattice::SOURCE)
         } else if name.starts_with("example-alb-") {

@@ -22,7 +22,8 @@
     feature = "apigw_rest",
     feature = "apigw_http",
     feature = "alb",
-    feature = "vpc_lattice"
+    feature = "vpc_lattice",
+    feature = "apigw_websocket"
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -373,7 +374,7 @@ fn golden_directories_are_complete() {
     let mut on_disk = Vec::new();
     let sources = sources();
     assert!(
-        sources.len() >= 4,
+        sources.len() >= 5,
         "expected a golden directory per source, found {sources:?}"
     );
     for dir_name in sources.into_iter().chain([INVALID]) {

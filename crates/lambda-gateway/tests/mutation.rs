@@ -27,7 +27,8 @@
     feature = "apigw_rest",
     feature = "apigw_http",
     feature = "alb",
-    feature = "vpc_lattice"
+    feature = "vpc_lattice",
+    feature = "apigw_websocket"
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -14,7 +14,8 @@ use serde_json::Value;
 ///
 /// The sources' fields do not merge.
 pub fn schema() -> Result<Schema, SchemaError> {
-    let sources: [&'static [Field]; 4] = [
+    let sources: [&'static [Field]; 5] = [
+        lambda_gateway::apigw_websocket::ApiGatewayWebSocket.fields(),
         lambda_gateway::vpc_lattice::VpcLattice.fields(),
         lambda_gateway::alb::Alb.fields(),
         lambda_gateway::apigw_http::ApiGatewayHttp.fields(),
