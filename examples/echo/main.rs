@@ -2,16 +2,23 @@
 //!
 //! For every request it answers 200, `content-type: application/json`, body
 //! `{"method", "uri", "path", "query", "headers": [[name, value], ...], "body_base64", "source",
-//! "context": {"request_id", "source_ip", "stage"}}`:
+//! "context": {"request_id", "source_ip", "stage", "websocket", "lattice"}}`:
 //! - `uri` is the full URI string the service saw (origin form: path and query), `path` the URI
 //!   path still percent-encoded, `query` the URI query or `null`;
 //! - `headers` lists every value in order (grouped by name, as `http::HeaderMap` keeps them);
 //!   values that are not UTF-8 are read as ISO-8859-1;
-//! - `source` is `apigw_rest`, `apigw_http` or `alb`; `context` comes from the gateway's
-//!   `RequestContext` (`null` where the source has no such field; ALB's `request_id` is the Lambda
-//!   invocation's id).
+//! - `source` is `apigw_rest`, `apigw_http`, `alb`, `vpc_lattice`, `apigw_websocket` or
+//!   `pass_through`; `context` comes from the gateway's `RequestContext` (`null` where the source
+//!   has no such field; ALB's and VPC Lattice's `request_id` is the Lambda invocation's id);
+//! - `context.websocket` is `{"connection_id", "route_key", "event_type"}` for API Gateway
+//!   WebSocket events (`event_type` `CONNECT`, `MESSAGE` or `DISCONNECT`), `null` otherwise;
+//!   `context.lattice` is `{"service_arn", "target_group_arn", "source_vpc_arn"}` for VPC Lattice
+//!   events (each `null` where the event has none: v1 events carry none), `null` otherwise;
+//! - with `LAMBDA_GATEWAY_PASS_THROUGH_PATH` set (as for any app using `run()`), an event no HTTP
+//!   source claims is echoed as the `POST` the service saw, and the echo's body is the
+//!   invocation's result.
 //!
-//! Switches, by request header:
+//! Switches, by request header (on every HTTP source):
 //! - `x-echo-response: {"status": N, "headers": [[name, value], ...], "body_base64": "..."}` —
 //!   answer exactly that (a value that is not such JSON answers 400 saying why);
 //! - `x-echo-error` — the service returns `Err` (the adapter answers 500);
@@ -28,7 +35,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE};
-use lambda_gateway::{Body, BoxError, Gateway, RequestContext};
+use lambda_gateway::{
+    Body, BoxError, Gateway, RequestContext, apigw_websocket::WebSocketContext,
+    vpc_lattice::LatticeContext,
+};
 use serde_json::{Value, json};
 use tower::service_fn;
 
@@ -59,6 +69,20 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
     }
 
     let context = request.extensions().get::<RequestContext>();
+    let websocket = request.extensions().get::<WebSocketContext>().map(|ws| {
+        json!({
+            "connection_id": ws.connection_id(),
+            "route_key": ws.route_key(),
+            "event_type": ws.event_type().as_str(),
+        })
+    });
+    let lattice = request.extensions().get::<LatticeContext>().map(|lattice| {
+        json!({
+            "service_arn": lattice.service_arn(),
+            "target_group_arn": lattice.target_group_arn(),
+            "source_vpc_arn": lattice.identity().source_vpc_arn(),
+        })
+    });
     let headers: Vec<Value> = request
         .headers()
         .iter()
@@ -76,6 +100,8 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
             "request_id": context.and_then(RequestContext::request_id),
             "source_ip": context.and_then(RequestContext::source_ip),
             "stage": context.and_then(RequestContext::stage),
+            "websocket": websocket,
+            "lattice": lattice,
         },
     });
     let mut response = Response::new(Body::from(body.to_string()));

@@ -14,8 +14,10 @@ use serde_json::{Value, json};
 use support::{
     Outcome, RuntimeApi,
     events::{
-        Alb, Answer, Format, HTTP_REQUEST_ID, HTTP_SOURCE_IP, HTTP_STAGE, Http, REST_REQUEST_ID,
-        REST_SOURCE_IP, REST_STAGE, Rest, URL_REQUEST_ID, URL_SOURCE_IP, read_answer,
+        Alb, Answer, Format, HTTP_REQUEST_ID, HTTP_SOURCE_IP, HTTP_STAGE, Http,
+        LATTICE_SERVICE_ARN, LATTICE_SOURCE_VPC_ARN, LATTICE_TARGET_GROUP_ARN, Lattice,
+        REST_REQUEST_ID, REST_SOURCE_IP, REST_STAGE, Rest, URL_REQUEST_ID, URL_SOURCE_IP,
+        WS_CONNECTION_ID, WS_DOMAIN, WS_REQUEST_ID, WS_SOURCE_IP, WS_STAGE, WebSocket, read_answer,
     },
 };
 
@@ -103,10 +105,18 @@ fn assert_scripted(format: Format, event: &Value) {
     );
     let mut headers = answer.headers.clone();
     headers.sort();
+    let scripted: &[(&str, &str)] = if format == Format::WebSocket {
+        // one string per name, and AWS documents no way to carry a second cookie
+        &[("set-cookie", "a=1"), ("x-y", "z")]
+    } else {
+        &[("set-cookie", "a=1"), ("set-cookie", "b=2"), ("x-y", "z")]
+    };
     assert_eq!(
         headers,
-        [("set-cookie", "a=1"), ("set-cookie", "b=2"), ("x-y", "z")]
-            .map(|(n, v)| (n.to_owned(), v.to_owned())),
+        scripted
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>(),
         "exactly the scripted headers: {event}"
     );
     match format {
@@ -118,6 +128,20 @@ fn assert_scripted(format: Format, event: &Value) {
         Format::Http => {
             assert_eq!(event["cookies"], json!(["a=1", "b=2"]), "{event}");
             assert_eq!(event["headers"], json!({"x-y": "z"}), "{event}");
+        }
+        Format::WebSocket => {
+            assert_eq!(
+                event["headers"],
+                json!({"set-cookie": "a=1", "x-y": "z"}),
+                "{event}"
+            );
+        }
+        Format::Lattice => {
+            assert_eq!(
+                event["headers"],
+                json!({"set-cookie": ["a=1", "b=2"], "x-y": "z"}),
+                "{event}"
+            );
         }
         Format::AlbSingle => {
             let headers = event["headers"].as_object().unwrap();
@@ -150,8 +174,12 @@ fn assert_scripted_text(format: Format, event: &Value) {
             assert_eq!(answer.header_values("x-multi"), ["1", "2"], "{event}");
         }
         // One string per name: repeated values joined, none dropped.
-        Format::Http => assert_eq!(answer.header("x-multi"), "1,2", "{event}"),
-        Format::AlbSingle => assert_eq!(answer.header("x-multi"), "1, 2", "{event}"),
+        Format::Http | Format::WebSocket => {
+            assert_eq!(answer.header("x-multi"), "1,2", "{event}");
+        }
+        Format::AlbSingle | Format::Lattice => {
+            assert_eq!(answer.header("x-multi"), "1, 2", "{event}");
+        }
     }
 }
 
@@ -161,6 +189,11 @@ type MakeEvent<'a> = &'a dyn Fn(&[(&str, &str)]) -> String;
 /// The switches, on one echo process: `x-echo-response` (binary and text), then `x-echo-error`
 /// and `x-echo-panic`, each followed by an ordinary event that must be served normally.
 async fn check_switches(server: &RuntimeApi, format: Format, event: MakeEvent<'_>) {
+    check_switches_on(server, format, event, "/switch").await;
+}
+
+/// [`check_switches`] for events whose path is `path`.
+async fn check_switches_on(server: &RuntimeApi, format: Format, event: MakeEvent<'_>, path: &str) {
     let spec = scripted_response();
     let response = server
         .invoke(event(&[("X-Echo-Response", &spec)]))
@@ -181,7 +214,7 @@ async fn check_switches(server: &RuntimeApi, format: Format, event: MakeEvent<'_
         let after = ask(server, format, event(&[])).await;
         assert_eq!(after.status, 200, "the event after {switch}: {after:?}");
         assert_eq!(after.header("content-type"), "application/json");
-        assert_eq!(after.json()["path"], "/switch", "the event after {switch}");
+        assert_eq!(after.json()["path"], path, "the event after {switch}");
     }
 }
 
@@ -413,7 +446,7 @@ async fn echo_rest() {
             ]),
             "body_base64": "",
             "source": "apigw_rest",
-            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE},
+            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE, "websocket": null, "lattice": null},
         }),
     );
 
@@ -438,7 +471,7 @@ async fn echo_rest() {
             ]),
             "body_base64": STANDARD.encode(BINARY_BODY),
             "source": "apigw_rest",
-            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE},
+            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE, "websocket": null, "lattice": null},
         }),
     );
 
@@ -480,7 +513,7 @@ async fn echo_http_api_payload_1() {
             "body_base64": "",
             // Payload 1.0 is the REST format, whichever API sent it.
             "source": "apigw_rest",
-            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE},
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
         }),
     );
 
@@ -534,7 +567,7 @@ async fn echo_http_api() {
             ]),
             "body_base64": "",
             "source": "apigw_http",
-            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE},
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
         }),
     );
 
@@ -559,7 +592,7 @@ async fn echo_http_api() {
             ]),
             "body_base64": STANDARD.encode(BINARY_BODY),
             "source": "apigw_http",
-            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE},
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
         }),
     );
 
@@ -603,7 +636,7 @@ async fn echo_function_url() {
             ]),
             "body_base64": "",
             "source": "apigw_http",
-            "context": {"request_id": URL_REQUEST_ID, "source_ip": URL_SOURCE_IP, "stage": HTTP_STAGE},
+            "context": {"request_id": URL_REQUEST_ID, "source_ip": URL_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
         }),
     );
 
@@ -711,7 +744,7 @@ async fn echo_alb(multi_value: bool) {
             "body_base64": "",
             "source": "alb",
             // The source IP is the address ALB appended to X-Forwarded-For; ALB has no stage.
-            "context": {"request_id": ALB_INVOCATION, "source_ip": "203.0.113.9", "stage": null},
+            "context": {"request_id": ALB_INVOCATION, "source_ip": "203.0.113.9", "stage": null, "websocket": null, "lattice": null},
         }),
     );
 
@@ -738,7 +771,7 @@ async fn echo_alb(multi_value: bool) {
             "headers": echo_headers(&[("content-type", "application/octet-stream")]),
             "body_base64": STANDARD.encode(BINARY_BODY),
             "source": "alb",
-            "context": {"request_id": "b8e3f4d5-2c3e-4f60-9bac-1d2e3f4a5b6c", "source_ip": null, "stage": null},
+            "context": {"request_id": "b8e3f4d5-2c3e-4f60-9bac-1d2e3f4a5b6c", "source_ip": null, "stage": null, "websocket": null, "lattice": null},
         }),
     );
 
@@ -762,6 +795,247 @@ async fn echo_alb_single_value() {
 #[tokio::test]
 async fn echo_alb_multi_value() {
     echo_alb(true).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// VPC Lattice
+
+const LATTICE_HEADERS: &[(&str, &str)] = &[
+    (
+        "host",
+        "my-service-0123456789abcdef0.7d67968.vpc-lattice-svcs.us-west-2.on.aws",
+    ),
+    ("x-forwarded-for", "10.0.1.25"),
+];
+
+const LATTICE_INVOCATION: &str = "c9d4e5f6-3d4e-4a71-8bcd-2e3f4a5b6c7d";
+
+#[tokio::test]
+async fn echo_vpc_lattice() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let headers = with(
+        LATTICE_HEADERS,
+        &[("Accept", "*/*"), ("X-Multi", "1"), ("X-Multi", "2")],
+    );
+    let lattice_context = json!({
+        "service_arn": LATTICE_SERVICE_ARN,
+        "target_group_arn": LATTICE_TARGET_GROUP_ARN,
+        "source_vpc_arn": LATTICE_SOURCE_VPC_ARN,
+    });
+    let expected_headers = echo_headers(&[
+        (
+            "host",
+            "my-service-0123456789abcdef0.7d67968.vpc-lattice-svcs.us-west-2.on.aws",
+        ),
+        ("x-forwarded-for", "10.0.1.25"),
+        ("accept", "*/*"),
+        ("x-multi", "1"),
+        ("x-multi", "2"),
+    ]);
+    // v2, the query in `path` as AWS documents it: taken as it stands
+    let get = Lattice {
+        path: "/items/a%2Fb",
+        query: &[("tag", "x"), ("tag", "y%20z"), ("q", "a+b")],
+        query_in_path: true,
+        headers: &headers,
+        ..Lattice::get("/")
+    };
+    let response = server
+        .invoke_as(LATTICE_INVOCATION, get.event())
+        .await
+        .response();
+    assert_echo(
+        &read_answer(Format::Lattice, &response),
+        json!({
+            "method": "GET",
+            "uri": "/items/a%2Fb?tag=x&tag=y%20z&q=a+b",
+            "path": "/items/a%2Fb",
+            "query": "tag=x&tag=y%20z&q=a+b",
+            "headers": expected_headers,
+            "body_base64": "",
+            "source": "vpc_lattice",
+            // Lattice events carry no request id (the invocation's is used) and no trusted
+            // client address (only X-Forwarded-For, which is the client's to write)
+            "context": {"request_id": LATTICE_INVOCATION, "source_ip": null, "stage": null, "websocket": null, "lattice": lattice_context},
+        }),
+    );
+
+    // v2, the query only in the map (decoded values, escaped again), a binary body
+    let post = Lattice {
+        method: "POST",
+        path: "/upload",
+        query: &[("name", "a b"), ("name", "c&d")],
+        headers: &[("content-type", "application/octet-stream")],
+        body: Some(BINARY_BODY),
+        base64: true,
+        ..Lattice::get("/")
+    };
+    let response = server
+        .invoke_as(LATTICE_INVOCATION, post.event())
+        .await
+        .response();
+    let answer = read_answer(Format::Lattice, &response);
+    let echoed = answer.json();
+    assert_eq!(echoed["method"], "POST", "{echoed}");
+    assert_eq!(echoed["path"], "/upload", "{echoed}");
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(echoed["query"].as_str().unwrap().as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(
+        query,
+        [("name", "a b"), ("name", "c&d")].map(|(k, v)| (k.to_owned(), v.to_owned())),
+        "{echoed}"
+    );
+    assert_eq!(echoed["body_base64"], STANDARD.encode(BINARY_BODY));
+    assert_eq!(echoed["context"]["lattice"], lattice_context);
+
+    // v1: snake_case keys, comma-joined header values, no request context
+    let v1 = Lattice {
+        path: "/search",
+        query: &[("q", "lattice")],
+        query_in_path: true,
+        headers: &[("accept", "*/*")],
+        ..Lattice::get("/").v1()
+    };
+    let response = server
+        .invoke_as(LATTICE_INVOCATION, v1.event())
+        .await
+        .response();
+    assert_echo(
+        &read_answer(Format::Lattice, &response),
+        json!({
+            "method": "GET",
+            "uri": "/search?q=lattice",
+            "path": "/search",
+            "query": "q=lattice",
+            "headers": echo_headers(&[("accept", "*/*")]),
+            "body_base64": "",
+            "source": "vpc_lattice",
+            "context": {"request_id": LATTICE_INVOCATION, "source_ip": null, "stage": null, "websocket": null,
+                "lattice": {"service_arn": null, "target_group_arn": null, "source_vpc_arn": null}},
+        }),
+    );
+
+    let event = |extra: &[(&str, &str)]| {
+        let headers = with(LATTICE_HEADERS, extra);
+        Lattice {
+            headers: &headers,
+            ..Lattice::get("/switch")
+        }
+        .event()
+    };
+    check_switches(&server, Format::Lattice, &event).await;
+    server.assert_no_strays();
+}
+
+// ---------------------------------------------------------------------------------------------
+// API Gateway WebSocket APIs
+
+fn websocket_context(route_key: &str, event_type: &str) -> Value {
+    json!({
+        "request_id": WS_REQUEST_ID,
+        "source_ip": WS_SOURCE_IP,
+        "stage": WS_STAGE,
+        "websocket": {"connection_id": WS_CONNECTION_ID, "route_key": route_key, "event_type": event_type},
+        "lattice": null,
+    })
+}
+
+#[tokio::test]
+async fn echo_apigw_websocket() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+
+    // $connect: GET /$connect with the upgrade request's headers and query; some producers add
+    // `httpMethod`, which must not make it a REST request
+    let headers = [
+        ("Host", WS_DOMAIN),
+        ("Sec-WebSocket-Protocol", "chat.v2, chat.v1"),
+        ("Sec-WebSocket-Version", "13"),
+        ("X-Forwarded-For", WS_SOURCE_IP),
+    ];
+    let connect = WebSocket::connect(&headers, &[("room", "lobby"), ("name", "Jane Doe")]).event();
+    let connect = connect.replacen('{', r#"{"httpMethod":"GET","#, 1);
+    let response = server.invoke(connect).await.response();
+    assert_echo(
+        &read_answer(Format::WebSocket, &response),
+        json!({
+            "method": "GET",
+            "uri": "/$connect?room=lobby&name=Jane%20Doe",
+            "path": "/$connect",
+            "query": "room=lobby&name=Jane%20Doe",
+            "headers": echo_headers(&[
+                ("host", WS_DOMAIN),
+                ("sec-websocket-protocol", "chat.v2, chat.v1"),
+                ("sec-websocket-version", "13"),
+                ("x-forwarded-for", WS_SOURCE_IP),
+            ]),
+            "body_base64": "",
+            "source": "apigw_websocket",
+            "context": websocket_context("$connect", "CONNECT"),
+        }),
+    );
+
+    // a message on a custom route: POST /{routeKey}, the message as the body
+    let message = r#"{"action":"sendmessage","message":"hi \"all\""}"#;
+    let response = server
+        .invoke(WebSocket::message("sendmessage", message).event())
+        .await
+        .response();
+    assert_echo(
+        &read_answer(Format::WebSocket, &response),
+        json!({
+            "method": "POST",
+            "uri": "/sendmessage",
+            "path": "/sendmessage",
+            "query": null,
+            "headers": echo_headers(&[("host", WS_DOMAIN)]),
+            "body_base64": STANDARD.encode(message),
+            "source": "apigw_websocket",
+            "context": websocket_context("sendmessage", "MESSAGE"),
+        }),
+    );
+
+    // $default, base64 honoured
+    let binary = WebSocket {
+        body: Some(BINARY_BODY),
+        base64: true,
+        ..WebSocket::message("$default", "")
+    };
+    let response = server.invoke(binary.event()).await.response();
+    let answer = read_answer(Format::WebSocket, &response);
+    assert_eq!(answer.json()["path"], "/$default");
+    assert_eq!(answer.json()["body_base64"], STANDARD.encode(BINARY_BODY));
+
+    // $disconnect: DELETE /$disconnect
+    let response = server
+        .invoke(WebSocket::disconnect().event())
+        .await
+        .response();
+    let answer = read_answer(Format::WebSocket, &response);
+    assert_eq!(answer.json()["method"], "DELETE");
+    assert_eq!(answer.json()["uri"], "/$disconnect");
+    assert_eq!(
+        answer.json()["context"],
+        websocket_context("$disconnect", "DISCONNECT")
+    );
+
+    // the switches ride on the $connect request's headers
+    let event = |extra: &[(&str, &str)]| {
+        let mut headers = vec![("Host", WS_DOMAIN)];
+        headers.extend_from_slice(extra);
+        WebSocket {
+            route_key: "$connect",
+            ..WebSocket::connect(&headers, &[])
+        }
+        .event()
+    };
+    let response = server.invoke(event(&[])).await.response();
+    assert_eq!(read_answer(Format::WebSocket, &response).status, 200);
+    check_switches_on(&server, Format::WebSocket, &event, "/$connect").await;
+    server.assert_no_strays();
 }
 
 // ---------------------------------------------------------------------------------------------

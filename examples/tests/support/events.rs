@@ -478,6 +478,216 @@ impl<'a> Alb<'a> {
     }
 }
 
+/// A VPC Lattice event, v2 (`version: "2.0"`, list values, `requestContext`) or v1 (snake_case
+/// keys, comma-joined header values, the last value of a repeated query key).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lattice<'a> {
+    pub(crate) v1: bool,
+    pub(crate) method: &'a str,
+    /// The path as the client sent it; AWS documents `path` as holding the query too.
+    pub(crate) path: &'a str,
+    /// The query, in the map; also in `path` after a `?` when `query_in_path`.
+    pub(crate) query: &'a [(&'a str, &'a str)],
+    pub(crate) query_in_path: bool,
+    pub(crate) headers: &'a [(&'a str, &'a str)],
+    pub(crate) body: Option<&'a [u8]>,
+    pub(crate) base64: bool,
+}
+
+/// The ARNs of the Lattice events built here.
+pub(crate) const LATTICE_SERVICE_ARN: &str =
+    "arn:aws:vpc-lattice:us-west-2:123456789012:service/svc-0123456789abcdef0";
+pub(crate) const LATTICE_TARGET_GROUP_ARN: &str =
+    "arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/tg-0a1b2c3d4e5f60718";
+pub(crate) const LATTICE_SOURCE_VPC_ARN: &str =
+    "arn:aws:ec2:us-west-2:123456789012:vpc/vpc-0c4d5e6f7a8b9c0d1";
+
+impl<'a> Lattice<'a> {
+    /// A v2 `GET` of `path`, no query, no headers, no body.
+    pub(crate) fn get(path: &'a str) -> Self {
+        Self {
+            v1: false,
+            method: "GET",
+            path,
+            query: &[],
+            query_in_path: false,
+            headers: &[],
+            body: None,
+            base64: false,
+        }
+    }
+
+    /// The same request in the v1 event format.
+    pub(crate) fn v1(self) -> Self {
+        Self { v1: true, ..self }
+    }
+
+    pub(crate) fn event(&self) -> String {
+        let (body, is_base64) = body_fields(self.body, self.base64);
+        let lower: Vec<(String, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), *v))
+            .collect();
+        let headers = lower.iter().map(|(n, v)| (n.as_str(), *v));
+        let query = self.query.iter().copied();
+        let path = if self.query_in_path && !self.query.is_empty() {
+            let pairs: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{}?{}", self.path, pairs.join("&"))
+        } else {
+            self.path.to_owned()
+        };
+        let or_empty = |map: String| if map == "null" { "{}".to_owned() } else { map };
+        if self.v1 {
+            let groups = group(headers);
+            let joined = object(
+                groups
+                    .into_iter()
+                    .map(|(name, values)| (name, string(&values.join(", ")))),
+            );
+            return object([
+                ("raw_path", string(&path)),
+                ("method", string(self.method)),
+                ("headers", joined),
+                ("query_string_parameters", or_empty(last_value_map(query))),
+                ("body", body),
+                ("is_base64_encoded", is_base64),
+            ]);
+        }
+        object([
+            ("version", string("2.0")),
+            ("path", string(&path)),
+            ("method", string(self.method)),
+            ("headers", or_empty(multi_map(headers))),
+            ("queryStringParameters", or_empty(multi_map(query))),
+            ("body", body),
+            ("isBase64Encoded", is_base64),
+            (
+                "requestContext",
+                object([
+                    (
+                        "serviceNetworkArn",
+                        string(
+                            "arn:aws:vpc-lattice:us-west-2:123456789012:servicenetwork/sn-0f1e2d3c4b5a69788",
+                        ),
+                    ),
+                    ("serviceArn", string(LATTICE_SERVICE_ARN)),
+                    ("targetGroupArn", string(LATTICE_TARGET_GROUP_ARN)),
+                    (
+                        "identity",
+                        object([("sourceVpcArn", string(LATTICE_SOURCE_VPC_ARN))]),
+                    ),
+                    ("region", string("us-west-2")),
+                    ("timeEpoch", string("1768469400123456")),
+                ]),
+            ),
+        ])
+    }
+}
+
+/// An API Gateway WebSocket API event (Lambda proxy integration): `$connect` with the upgrade
+/// request's headers and query, a message on a route, or `$disconnect`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WebSocket<'a> {
+    /// `CONNECT`, `MESSAGE` or `DISCONNECT`.
+    pub(crate) event_type: &'a str,
+    /// `$connect`, `$default`, a custom route key, `$disconnect`.
+    pub(crate) route_key: &'a str,
+    /// The upgrade request's headers (`$connect`), or a few (`$disconnect`); messages have none.
+    pub(crate) headers: &'a [(&'a str, &'a str)],
+    /// The upgrade request's query (`$connect` only), decoded.
+    pub(crate) query: &'a [(&'a str, &'a str)],
+    pub(crate) body: Option<&'a [u8]>,
+    pub(crate) base64: bool,
+}
+
+/// The context of the WebSocket events built here.
+pub(crate) const WS_CONNECTION_ID: &str = "RgT3kd_xjoECJ8g=";
+pub(crate) const WS_REQUEST_ID: &str = "RgT6hHXfjoEFv4g=";
+pub(crate) const WS_SOURCE_IP: &str = "203.0.113.24";
+pub(crate) const WS_STAGE: &str = "prod";
+pub(crate) const WS_DOMAIN: &str = "k8h2dq4x1m.execute-api.eu-west-1.amazonaws.com";
+
+impl<'a> WebSocket<'a> {
+    /// A message on `route_key`, with `body` as text.
+    pub(crate) fn message(route_key: &'a str, body: &'a str) -> Self {
+        Self {
+            event_type: "MESSAGE",
+            route_key,
+            headers: &[],
+            query: &[],
+            body: Some(body.as_bytes()),
+            base64: false,
+        }
+    }
+
+    /// A `$connect` with `headers` and `query`.
+    pub(crate) fn connect(
+        headers: &'a [(&'a str, &'a str)],
+        query: &'a [(&'a str, &'a str)],
+    ) -> Self {
+        Self {
+            event_type: "CONNECT",
+            route_key: "$connect",
+            headers,
+            query,
+            body: None,
+            base64: false,
+        }
+    }
+
+    /// A `$disconnect`.
+    pub(crate) fn disconnect() -> Self {
+        Self {
+            event_type: "DISCONNECT",
+            route_key: "$disconnect",
+            headers: &[],
+            query: &[],
+            body: None,
+            base64: false,
+        }
+    }
+
+    pub(crate) fn event(&self) -> String {
+        let (body, is_base64) = body_fields(self.body, self.base64);
+        let headers = self.headers.iter().copied();
+        let query = self.query.iter().copied();
+        let mut context = vec![
+            ("routeKey", string(self.route_key)),
+            ("eventType", string(self.event_type)),
+            ("extendedRequestId", string(WS_REQUEST_ID)),
+            ("requestTime", string("16/Jan/2024:12:00:22 +0000")),
+            ("messageDirection", string("IN")),
+            ("stage", string(WS_STAGE)),
+            ("connectedAt", "1705406400123".to_owned()),
+            ("requestTimeEpoch", "1705406422318".to_owned()),
+            ("identity", object([("sourceIp", string(WS_SOURCE_IP))])),
+            ("requestId", string(WS_REQUEST_ID)),
+            ("domainName", string(WS_DOMAIN)),
+            ("connectionId", string(WS_CONNECTION_ID)),
+            ("apiId", string("k8h2dq4x1m")),
+        ];
+        if self.event_type == "MESSAGE" {
+            context.insert(1, ("messageId", string("RgT6hdj9DoECJ8g=")));
+        }
+        let mut fields = Vec::new();
+        if self.event_type != "MESSAGE" {
+            fields.push(("headers", last_value_map(headers.clone())));
+            fields.push(("multiValueHeaders", multi_map(headers)));
+        }
+        if self.event_type == "CONNECT" {
+            fields.push(("queryStringParameters", last_value_map(query.clone())));
+            fields.push(("multiValueQueryStringParameters", multi_map(query)));
+        }
+        fields.push(("requestContext", object(context)));
+        if self.body.is_some() || self.event_type == "MESSAGE" {
+            fields.push(("body", body));
+        }
+        fields.push(("isBase64Encoded", is_base64));
+        object(fields)
+    }
+}
+
 /// The response formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -490,6 +700,12 @@ pub(crate) enum Format {
     AlbSingle,
     /// ALB, multi-value headers: `statusDescription`, `multiValueHeaders`.
     AlbMulti,
+    /// VPC Lattice: `statusDescription`, `headers` one string per name (several `Set-Cookie` as a
+    /// list of strings).
+    Lattice,
+    /// API Gateway WebSocket route responses: `statusCode`, `headers` one string per name,
+    /// `body`, `isBase64Encoded` (the keys AWS documents).
+    WebSocket,
 }
 
 /// A response as the client receives it.
@@ -582,6 +798,20 @@ pub(crate) fn read_answer(format: Format, event: &Value) -> Answer {
             ],
             &["statusCode", "statusDescription", "multiValueHeaders"],
         ),
+        Format::WebSocket => (
+            &["statusCode", "headers", "body", "isBase64Encoded"],
+            &["statusCode"],
+        ),
+        Format::Lattice => (
+            &[
+                "statusCode",
+                "statusDescription",
+                "headers",
+                "body",
+                "isBase64Encoded",
+            ],
+            &["statusCode", "headers", "isBase64Encoded"],
+        ),
     };
     for key in &keys {
         assert!(
@@ -642,7 +872,7 @@ pub(crate) fn read_answer(format: Format, event: &Value) -> Answer {
                 panic!("REST response carries both header maps: {event}");
             }
         }
-        Format::Http | Format::AlbSingle => {
+        Format::Http | Format::AlbSingle | Format::WebSocket => {
             if fields.contains_key("headers") {
                 for (name, value) in map("headers") {
                     let value = value
@@ -654,6 +884,21 @@ pub(crate) fn read_answer(format: Format, event: &Value) -> Answer {
             if let Some(cookies) = fields.get("cookies") {
                 for cookie in strings(cookies) {
                     headers.push(("set-cookie".to_owned(), cookie));
+                }
+            }
+        }
+        Format::Lattice => {
+            for (name, value) in map("headers") {
+                let name = name.to_ascii_lowercase();
+                match value {
+                    Value::String(value) => headers.push((name, value.clone())),
+                    // several cookies: a list (one cookie is a string like any header)
+                    Value::Array(_) if name == "set-cookie" => {
+                        for cookie in strings(value) {
+                            headers.push((name.clone(), cookie));
+                        }
+                    }
+                    other => panic!("header {name} is {other}: {event}"),
                 }
             }
         }
