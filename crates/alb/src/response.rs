@@ -1,4 +1,4 @@
-use http::{HeaderName, header::SET_COOKIE, response::Parts};
+use http::response::Parts;
 use lambda_gateway_core::{EncodeOptions, json::JsonWriter};
 
 /// How many `Set-Cookie` headers a single-value-mode response can carry: one per letter-case
@@ -18,35 +18,14 @@ pub(crate) fn encode_head(parts: &Parts, json: &mut JsonWriter, options: EncodeO
         json.multi_value_headers_field("multiValueHeaders", &parts.headers);
     } else {
         json.begin_object_field("headers");
-        // one pass over the map: each name's values joined, each `Set-Cookie` under its own
-        // spelling of the name
-        let mut open: Option<&HeaderName> = None;
-        let mut cookies = 0;
-        for (name, value) in &parts.headers {
-            if open == Some(name) {
-                json.push_text(", ");
-                json.push_header_value(value);
-                continue;
-            }
-            if open.take().is_some() {
+        // each `Set-Cookie` under its own spelling of the name
+        json.joined_header_members(&parts.headers, ", ", |json, cookies| {
+            for (n, cookie) in cookies.iter().take(MAX_SINGLE_VALUE_COOKIES).enumerate() {
+                json.begin_string_field(&cookie_name_variant(n));
+                json.push_header_value(cookie);
                 json.end_string();
             }
-            if name == SET_COOKIE {
-                if cookies < MAX_SINGLE_VALUE_COOKIES {
-                    json.begin_string_field(&cookie_name_variant(cookies));
-                    json.push_header_value(value);
-                    json.end_string();
-                    cookies += 1;
-                }
-                continue;
-            }
-            json.begin_header_string_field(name);
-            json.push_header_value(value);
-            open = Some(name);
-        }
-        if open.is_some() {
-            json.end_string();
-        }
+        });
         json.end_object();
     }
 }

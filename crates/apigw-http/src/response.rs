@@ -11,7 +11,7 @@ use lambda_gateway_core::{EncodeOptions, json::JsonWriter};
 pub(crate) fn encode_head(parts: &Parts, json: &mut JsonWriter, _options: EncodeOptions<'_>) {
     json.begin_object();
     json.u16_field("statusCode", parts.status.as_u16());
-    json.joined_headers_field("headers", &parts.headers, ",", &SET_COOKIE);
+    json.joined_headers_field("headers", &parts.headers, ",");
     json.begin_array_field("cookies");
     for cookie in &parts.headers.get_all(SET_COOKIE) {
         json.header_value(cookie);

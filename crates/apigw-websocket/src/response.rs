@@ -1,4 +1,4 @@
-use http::{HeaderName, header::SET_COOKIE, response::Parts};
+use http::{header::SET_COOKIE, response::Parts};
 use lambda_gateway_core::{EncodeOptions, json::JsonWriter};
 
 /// Writes the WebSocket route's response event head: `statusCode` and `headers`, one string per
@@ -11,34 +11,13 @@ pub(crate) fn encode_head(parts: &Parts, json: &mut JsonWriter, _options: Encode
     json.begin_object();
     json.u16_field("statusCode", parts.status.as_u16());
     json.begin_object_field("headers");
-    // one pass over the map, which yields all the values of a name one after the other
-    let mut open: Option<&HeaderName> = None;
-    let mut cookie = false;
-    for (name, value) in &parts.headers {
-        if open == Some(name) {
-            json.push_text(",");
-            json.push_header_value(value);
-            continue;
-        }
-        if open.take().is_some() {
+    json.joined_header_members(&parts.headers, ",", |json, cookies| {
+        if let Some(cookie) = cookies.first() {
+            json.begin_header_string_field(&SET_COOKIE);
+            json.push_header_value(cookie);
             json.end_string();
         }
-        if name == SET_COOKIE {
-            if !cookie {
-                json.begin_header_string_field(name);
-                json.push_header_value(value);
-                json.end_string();
-                cookie = true;
-            }
-            continue;
-        }
-        json.begin_header_string_field(name);
-        json.push_header_value(value);
-        open = Some(name);
-    }
-    if open.is_some() {
-        json.end_string();
-    }
+    });
     json.end_object();
 }
 

@@ -4,7 +4,7 @@
 //! instead of building intermediate maps; bodies are escaped or base64-encoded directly into the
 //! output, with no copy in between.
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue, header::SET_COOKIE};
 
 use crate::{encoding::push_base64, swar};
 
@@ -359,20 +359,31 @@ impl JsonWriter {
         self.end_object();
     }
 
-    /// Writes every header but `except` as `"name":"value<separator>value..."` into the
-    /// object opened as `key`: one pass over the map, no lookups.
-    pub fn joined_headers_field(
-        &mut self,
-        key: &str,
-        headers: &HeaderMap,
-        separator: &str,
-        except: &HeaderName,
-    ) {
+    /// Writes every header but `Set-Cookie` as `"name":"value<separator>value..."` into the
+    /// object opened as `key` (the cookies are the caller's: see
+    /// [`joined_header_members`](Self::joined_header_members)).
+    pub fn joined_headers_field(&mut self, key: &str, headers: &HeaderMap, separator: &str) {
         self.key(key);
         self.open(b'{');
+        self.joined_header_members(headers, separator, |_, _| {});
+        self.end_object();
+    }
+
+    /// Writes every header but `Set-Cookie` as a string member of the object that is open —
+    /// `"name":"value<separator>value..."`, a name's values in order — then hands the
+    /// `Set-Cookie` values, in order, to `cookies`, which writes them the way the format carries
+    /// them (they can never be joined). One pass over the map, no lookups.
+    pub fn joined_header_members(
+        &mut self,
+        headers: &HeaderMap,
+        separator: &str,
+        cookies: impl FnOnce(&mut Self, &[&HeaderValue]),
+    ) {
+        let mut set_cookies: Vec<&HeaderValue> = Vec::new();
         let mut open: Option<&HeaderName> = None;
         for (name, value) in headers {
-            if name == except {
+            if name == SET_COOKIE {
+                set_cookies.push(value);
                 continue;
             }
             if open == Some(name) {
@@ -389,7 +400,7 @@ impl JsonWriter {
         if open.is_some() {
             self.end_string();
         }
-        self.end_object();
+        cookies(self, &set_cookies);
     }
 
     /// Writes `"body"` and `"isBase64Encoded"`: `text` as a JSON string when given (see
@@ -497,7 +508,7 @@ mod tests {
         let mut w = JsonWriter::with_capacity(64);
         w.begin_object();
         w.multi_value_headers_field("multi", &headers);
-        w.joined_headers_field("joined", &headers, ", ", &http::header::SET_COOKIE);
+        w.joined_headers_field("joined", &headers, ", ");
         w.begin_array_field("cookies");
         for cookie in headers.get_all(http::header::SET_COOKIE) {
             w.header_value(cookie);
@@ -516,7 +527,7 @@ mod tests {
         let mut empty = JsonWriter::with_capacity(8);
         empty.begin_object();
         empty.multi_value_headers_field("m", &HeaderMap::new());
-        empty.joined_headers_field("j", &HeaderMap::new(), ",", &http::header::SET_COOKIE);
+        empty.joined_headers_field("j", &HeaderMap::new(), ",");
         empty.end_object();
         assert_eq!(empty.finish(), br#"{"m":{},"j":{}}"#);
     }

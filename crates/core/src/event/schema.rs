@@ -123,15 +123,27 @@ pub trait Kind {
     fn read<'v, 'a: 'v>(slot: Option<&'v Slot<'a>>) -> Self::Value<'v, 'a>;
 }
 
-impl Kind for kind::Str {
-    type Value<'v, 'a: 'v> = Option<&'v RawStr<'a>>;
-    #[inline]
-    fn read<'v, 'a: 'v>(slot: Option<&'v Slot<'a>>) -> Self::Value<'v, 'a> {
-        match slot {
-            Some(Slot::Str(value)) => Some(value),
-            _ => None,
+/// `Kind` for the kinds read as `Option<&T>` out of one `Slot` variant.
+macro_rules! slot_kind {
+    ($($kind:ident: $variant:ident => $value:ty;)*) => {$(
+        impl Kind for kind::$kind {
+            type Value<'v, 'a: 'v> = Option<&'v $value>;
+            #[inline]
+            fn read<'v, 'a: 'v>(slot: Option<&'v Slot<'a>>) -> Self::Value<'v, 'a> {
+                match slot {
+                    Some(Slot::$variant(value)) => Some(value),
+                    _ => None,
+                }
+            }
         }
-    }
+    )*};
+}
+
+slot_kind! {
+    Str: Str => RawStr<'a>;
+    Map: Map => Pairs<'a>;
+    List: List => StrList<'a>;
+    Number: Number => RawStr<'a>;
 }
 
 impl Kind for kind::Flag {
@@ -140,39 +152,6 @@ impl Kind for kind::Flag {
     fn read<'v, 'a: 'v>(slot: Option<&'v Slot<'a>>) -> Self::Value<'v, 'a> {
         match slot {
             Some(Slot::Flag(value)) => Some(*value),
-            _ => None,
-        }
-    }
-}
-
-impl Kind for kind::Map {
-    type Value<'v, 'a: 'v> = Option<&'v Pairs<'a>>;
-    #[inline]
-    fn read<'v, 'a: 'v>(slot: Option<&'v Slot<'a>>) -> Self::Value<'v, 'a> {
-        match slot {
-            Some(Slot::Map(value)) => Some(value),
-            _ => None,
-        }
-    }
-}
-
-impl Kind for kind::List {
-    type Value<'v, 'a: 'v> = Option<&'v StrList<'a>>;
-    #[inline]
-    fn read<'v, 'a: 'v>(slot: Option<&'v Slot<'a>>) -> Self::Value<'v, 'a> {
-        match slot {
-            Some(Slot::List(value)) => Some(value),
-            _ => None,
-        }
-    }
-}
-
-impl Kind for kind::Number {
-    type Value<'v, 'a: 'v> = Option<&'v RawStr<'a>>;
-    #[inline]
-    fn read<'v, 'a: 'v>(slot: Option<&'v Slot<'a>>) -> Self::Value<'v, 'a> {
-        match slot {
-            Some(Slot::Number(value)) => Some(value),
             _ => None,
         }
     }
