@@ -94,6 +94,10 @@ impl EventSource for Alb {
         FIELDS
     }
 
+    fn claimed_only_with(&self) -> &'static [&'static str] {
+        &["requestContext.elb"]
+    }
+
     #[inline]
     fn claim(&self, event: &SourceView<'_, '_>) -> Claim {
         if event.get(ELB) {

@@ -105,6 +105,10 @@ impl EventSource for ApiGatewayHttp {
         FIELDS
     }
 
+    fn claimed_only_with(&self) -> &'static [&'static str] {
+        &["version"]
+    }
+
     #[inline]
     fn claim(&self, event: &SourceView<'_, '_>) -> Claim {
         if !Self::is_v2(event) {

@@ -98,6 +98,15 @@ impl EventSource for ApiGatewayRest {
         FIELDS
     }
 
+    fn claimed_only_with(&self) -> &'static [&'static str] {
+        &[
+            "httpMethod",
+            "methodArn",
+            "requestContext.connectionId",
+            "requestContext.eventType",
+        ]
+    }
+
     #[inline]
     fn claim(&self, event: &SourceView<'_, '_>) -> Claim {
         if event.get(METHOD_ARN) {

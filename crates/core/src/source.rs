@@ -67,6 +67,14 @@ pub trait EventSource: std::fmt::Debug + Send + Sync + 'static {
     /// Whether the event is this source's, by its discriminating fields.
     fn claim(&self, event: &SourceView<'_, '_>) -> Claim;
 
+    /// The fields at least one of which an event must carry for [`claim`](Self::claim) to
+    /// answer anything but [`Claim::Unclaimed`] (dotted paths among [`fields`](Self::fields)):
+    /// the facade does not ask a source whose discriminating fields are all absent. Empty (the
+    /// default): always asked.
+    fn claimed_only_with(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// For an event no source claimed: the error that says what is wrong with it, when it is a
     /// near miss of this source's format (a payload 2.0 event without `requestContext.http`).
     fn explain(&self, event: &SourceView<'_, '_>) -> Option<Error> {

@@ -377,6 +377,9 @@ where
             return Self::convert_with(registered, &source_view, event, route);
         }
         for registered in &registry.sources {
+            if !registered.may_claim(view) {
+                continue;
+            }
             let source_view = view.for_source(&registered.binding);
             match registered.source.claim(&source_view) {
                 Claim::Claimed => {

@@ -32,6 +32,17 @@ const SOURCES: &[&dyn EventSource] = &[
 pub(crate) struct Registered {
     pub(crate) source: &'static dyn EventSource,
     pub(crate) binding: Binding,
+    /// A bit per slot of the fields the source claims only with ([`EventSource::claimed_only_with`]);
+    /// all bits when it is always asked.
+    pub(crate) discriminators: u64,
+}
+
+impl Registered {
+    /// Whether the source might claim an event whose written slots are those of `view`.
+    #[inline]
+    pub(crate) fn may_claim(&self, view: &lambda_gateway_core::event::EventView<'_>) -> bool {
+        view.any_written(self.discriminators)
+    }
 }
 
 /// The enabled sources and the schema their fields make.
@@ -49,9 +60,18 @@ impl Registry {
             .iter()
             .enumerate()
             .filter_map(|(i, &source)| {
+                let discriminators = match source.claimed_only_with() {
+                    [] => u64::MAX,
+                    paths => paths
+                        .iter()
+                        // a path the source did not declare: always ask it
+                        .map(|path| schema.slot_of(path).map_or(u64::MAX, |slot| 1 << slot))
+                        .fold(0, |mask, bit| mask | bit),
+                };
                 schema.binding(i).map(|binding| Registered {
                     source,
                     binding: binding.clone(),
+                    discriminators,
                 })
             })
             .collect();
@@ -75,6 +95,56 @@ pub(crate) fn registry() -> Result<&'static Registry, &'static SchemaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The facade skips a source whose discriminating fields are all absent: its claim must be
+    /// `Unclaimed` then, on every event of testdata/ (and on the event with each of its fields
+    /// alone).
+    #[test]
+    fn a_source_not_asked_would_not_have_claimed() {
+        use lambda_gateway_core::{Claim, event::EventView};
+        let registry = registry().expect("the enabled sources' fields merge");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+        let mut events = Vec::new();
+        for dir in std::fs::read_dir(&root).expect("testdata") {
+            let dir = dir.expect("an entry").path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&dir).expect("a directory") {
+                let path = file.expect("an entry").path();
+                let name = path.to_string_lossy().into_owned();
+                if name.ends_with(".json")
+                    && !name.ends_with(".expected.json")
+                    && !name.ends_with(".reply.json")
+                {
+                    events.push(std::fs::read(&path).expect("an event"));
+                }
+            }
+        }
+        assert!(events.len() > 100, "{} events", events.len());
+        let mut skipped = 0;
+        for event in &events {
+            EventView::parse(&registry.schema, event, |view| {
+                let Some(view) = view else { return };
+                for registered in &registry.sources {
+                    if !registered.may_claim(view) {
+                        skipped += 1;
+                        let claim = registered
+                            .source
+                            .claim(&view.for_source(&registered.binding));
+                        assert_eq!(
+                            claim,
+                            Claim::Unclaimed,
+                            "{} was not asked but claims {}",
+                            registered.source.source(),
+                            String::from_utf8_lossy(event)
+                        );
+                    }
+                }
+            });
+        }
+        assert!(skipped > 0);
+    }
 
     #[test]
     fn the_enabled_sources_fields_merge_into_one_schema() {

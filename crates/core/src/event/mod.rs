@@ -348,6 +348,13 @@ impl<'a> EventView<'a> {
         }
     }
 
+    /// Whether any slot of `mask` (a bit per slot index) was written: a quick test that an
+    /// event carries none of some fields.
+    #[inline]
+    pub fn any_written(&self, mask: u64) -> bool {
+        self.filled & mask != 0
+    }
+
     /// The first mistyped or repeated field met, if any.
     #[inline]
     pub fn problem(&self) -> Option<&Problem> {

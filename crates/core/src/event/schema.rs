@@ -671,6 +671,11 @@ impl Schema {
         self.bindings.get(index)
     }
 
+    /// The slot of the field at `path`, if the schema reads it.
+    pub fn slot_of(&self, path: &str) -> Option<usize> {
+        self.slots.iter().position(|s| s.path == path)
+    }
+
     /// How many distinct fields the schema reads.
     pub fn len(&self) -> usize {
         self.slots.len()

@@ -60,6 +60,9 @@ const DEFAULT_SOURCE: &str = "apigw_http";
 /// | `function_url` | a Lambda Function URL | `apigw_http::local::FUNCTION_URL` |
 /// | `alb` | an ALB target group with multi-value headers off | `alb::local::ALB` |
 /// | `alb_multi` | an ALB target group with multi-value headers on | `alb::local::ALB_MULTI_VALUE` |
+/// | `vpc_lattice` | a VPC Lattice target group, event structure v2 | `vpc_lattice::local::VPC_LATTICE` |
+/// | `vpc_lattice_v1` | a VPC Lattice target group, event structure v1 | `vpc_lattice::local::VPC_LATTICE_V1` |
+/// | `apigw_websocket` | a WebSocket API's Lambda integration, stage `local`: each HTTP request one event (`GET` → `$connect`, `DELETE /$disconnect` → `$disconnect`, else a message on the route the path names) | `apigw_websocket::local::APIGW_WEBSOCKET` |
 ///
 /// ```
 /// # #[cfg(feature = "alb")] {
@@ -113,7 +116,10 @@ impl LocalSource {
     /// path and query, payload 2.0 keeps them raw, splits `cookie` into `cookies` and
     /// comma-joins repeated headers, ALB passes everything as sent and keeps the last value of a
     /// repeated header or query key in single-value mode, appends the client (127.0.0.1) to
-    /// `X-Forwarded-For` and sets `X-Forwarded-Proto: http` and `X-Forwarded-Port: 3000`.
+    /// `X-Forwarded-For` and sets `X-Forwarded-Proto: http` and `X-Forwarded-Port: 3000`; VPC
+    /// Lattice keeps the raw query in `path` (v2) or `raw_path` (v1) and appends the client to
+    /// `X-Forwarded-For`; the WebSocket API maps the request to a `$connect`, a message or a
+    /// `$disconnect`.
     pub fn request_event(self, request: &http::request::Parts, body: &[u8]) -> Vec<u8> {
         let connection = Connection {
             peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
