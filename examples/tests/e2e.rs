@@ -1170,7 +1170,7 @@ fn a_start_up_error_prints_its_message_not_its_debug_form() {
         (
             "LAMBDA_GATEWAY_SOURCE",
             "bogus",
-            "Error: unknown local source \"bogus\"; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi",
+            "Error: unknown local source \"bogus\"; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi, vpc_lattice, vpc_lattice_v1, apigw_websocket",
         ),
         (
             "PORT",

@@ -139,10 +139,18 @@
 //! `isBase64Encoded: true` is still decoded, defensively.
 //!
 //! Most users want the `lambda-gateway` facade, which registers this source.
+//!
+//! With the `local` feature, the `local` module is the front door the facade's local server
+//! emulates (`apigw_websocket`): it emulates the Lambda integration, not a WebSocket connection
+//! — each plain HTTP request is one WebSocket event (`GET` a `$connect`, `DELETE /$disconnect`
+//! a `$disconnect`, anything else a message on the route its path names).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod context;
+#[cfg(feature = "local")]
+#[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+pub mod local;
 mod request;
 mod response;
 
@@ -273,6 +281,11 @@ impl EventSource for ApiGatewayWebSocket {
     /// only to what reaches the client (see the crate docs).
     fn response_limit(&self) -> ResponseLimit {
         ResponseLimit::LAMBDA
+    }
+
+    #[cfg(feature = "local")]
+    fn front_doors(&self) -> &'static [lambda_gateway_core::local::FrontDoor] {
+        local::FRONT_DOORS
     }
 
     fn parse_typed_event(&self, raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {

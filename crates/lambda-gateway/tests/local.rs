@@ -1,16 +1,21 @@
 //! Local mode end to end: `Gateway::serve_local` on an ephemeral loopback port, driven by a real
 //! HTTP client (hyper-util's legacy client), for every emulated front door.
 //!
-//! Each test runs its check against all five [`LocalSource`]s, one fresh server each, and names
-//! the source in every failure. Where the front doors differ (repeated request headers, repeated
-//! query keys, the REST path round trip, the payload limits) the expected value is stated per
-//! source: those differences are AWS behaviour that the local mode reproduces on purpose.
+//! Each test runs its check against every [`LocalSource`] that forwards the HTTP request as a
+//! request (all but the WebSocket API's), one fresh server each, and names the source in every
+//! failure. Where the front doors differ (repeated request headers, repeated query keys, the REST
+//! path round trip, the payload limits, the client's address) the expected value is stated per
+//! source: those differences are AWS behaviour that the local mode reproduces on purpose. The
+//! WebSocket API, whose requests become `$connect`, message and `$disconnect` events, has tests
+//! of its own, at the end.
 
 #![cfg(all(
     feature = "local",
     feature = "apigw_rest",
     feature = "apigw_http",
-    feature = "alb"
+    feature = "alb",
+    feature = "vpc_lattice",
+    feature = "apigw_websocket"
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -26,8 +31,9 @@ use http_body_util::Full;
 use lambda_gateway::{Gateway, LocalLimits, LocalSource};
 use serde_json::Value;
 use support::{
-    ALB, ALL, APIGW_HTTP, APIGW_REST, LAMBDA_LIMIT, RAW_HEADER_BYTES, Server, app, binary_payload,
-    is_alb, limit,
+    ALB, ALL, ALL_HTTP, APIGW_HTTP, APIGW_REST, APIGW_WEBSOCKET, LAMBDA_LIMIT, RAW_HEADER_BYTES,
+    Server, VPC_LATTICE, VPC_LATTICE_V1, WEBSOCKET_MESSAGE_LIMIT, app, binary_payload, is_alb,
+    is_lattice, limit,
 };
 use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _},
@@ -60,13 +66,13 @@ fn the_front_doors_are_named_by_the_enabled_sources() {
     let error = "bogus".parse::<LocalSource>().unwrap_err();
     assert_eq!(
         error.to_string(),
-        "unknown local source \"bogus\"; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi"
+        "unknown local source \"bogus\"; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi, vpc_lattice, vpc_lattice_v1, apigw_websocket"
     );
 }
 
 #[tokio::test]
 async fn hello_contract_holds_for_a_query_and_a_form_post() {
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
 
         let reply = server.get("/add?first=2&second=3").await;
@@ -91,7 +97,7 @@ async fn hello_contract_holds_for_a_query_and_a_form_post() {
 #[tokio::test]
 async fn binary_upload_reaches_the_service_byte_for_byte() {
     let payload = binary_payload(12 * 1024 + 7, 0x5eed);
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
         for content_type in [Some("application/octet-stream"), None] {
             let mut request = server.request(Method::POST, "/upload");
@@ -122,7 +128,7 @@ async fn binary_download_reaches_the_client_byte_for_byte() {
         .into_iter()
         .chain(binary_payload(9000, 0x9219))
         .collect();
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
 
         let reply = server
@@ -184,7 +190,7 @@ async fn every_set_cookie_reaches_the_client_as_its_own_header() {
     ];
     let mut headers: Vec<(&str, &str)> = vec![("content-type", "text/plain")];
     headers.extend(cookies.iter().map(|c| ("set-cookie", *c)));
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
         let reply = server.get_scripted("/cookies", 200, &headers, b"ok").await;
         assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
@@ -202,16 +208,20 @@ async fn every_set_cookie_reaches_the_client_as_its_own_header() {
 
 #[tokio::test]
 async fn repeated_request_headers_arrive_as_each_front_door_sends_them() {
-    for source in ALL {
+    for source in ALL_HTTP {
         // What each front door puts in the event for a header sent twice:
         // - REST (`multiValueHeaders`) and ALB multi-value keep every value, in order;
         // - HTTP API 2.0 and Function URLs comma-join the values into one (`Cookie` goes to the
         //   `cookies` array instead, which the adapter joins with "; ");
-        // - ALB single-value keeps the last value only.
+        // - ALB single-value keeps the last value only;
+        // - VPC Lattice v2 keeps every value (the adapter joins several `cookie` with "; ");
+        // - VPC Lattice v1 joins the values with ", " (`cookie` too).
         let (multi, cookie): (&[&str], &[&str]) = match source.as_str() {
             "apigw_rest" | "alb_multi" => (&["one", "two"], &["a=1", "b=2"]),
             "apigw_http" | "function_url" => (&["one,two"], &["a=1; b=2"]),
             "alb" => (&["two"], &["b=2"]),
+            "vpc_lattice" => (&["one", "two"], &["a=1; b=2"]),
+            "vpc_lattice_v1" => (&["one, two"], &["a=1, b=2"]),
             other => panic!("no expectation for {other}"),
         };
         let server = Server::start(source).await;
@@ -242,7 +252,7 @@ async fn query_decodes_as_a_plain_server_would_decode_it() {
     assert_eq!(expected["uni"], ["✓"]);
     assert_eq!(expected["mix"], ["x + y&z"]);
     assert_eq!(expected["sp ace"], ["1"]);
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
 
         let seen = server.get(&format!("/q?{query}")).await.seen(source);
@@ -266,7 +276,7 @@ async fn query_decodes_as_a_plain_server_would_decode_it() {
 
 #[tokio::test]
 async fn service_path_keeps_its_percent_encoding() {
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
         // REST decodes the path into the event and the adapter re-encodes it; the others pass the
         // path through as the client sent it. Either way the service sees the client's path.
@@ -288,7 +298,7 @@ async fn service_path_keeps_its_percent_encoding() {
 
 #[tokio::test]
 async fn request_over_the_payload_limit_answers_413() {
-    for source in ALL {
+    for source in ALL_HTTP {
         let limit = limit(source);
         let server = Server::start(source).await;
 
@@ -358,7 +368,7 @@ async fn request_over_the_payload_limit_answers_413() {
 
 #[tokio::test]
 async fn response_over_the_payload_limit_answers_502() {
-    for source in ALL {
+    for source in ALL_HTTP {
         let limit = limit(source);
         let server = Server::start(source).await;
 
@@ -395,7 +405,7 @@ async fn response_over_the_payload_limit_answers_502() {
 
 #[tokio::test]
 async fn failing_or_panicking_service_answers_500_and_the_server_keeps_serving() {
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
         for switch in ["x-test-panic", "x-test-error"] {
             let request = server
@@ -433,7 +443,7 @@ fn capture_dir(source: LocalSource) -> PathBuf {
 async fn captured_events_replay_to_the_same_response() {
     let upload = binary_payload(3000, 0xca97);
     let download = binary_payload(2000, 0xd0_d1);
-    for source in ALL {
+    for source in ALL_HTTP {
         let dir = capture_dir(source);
         let server = Server::start_capturing(source, dir.clone()).await;
         let get = server
@@ -473,7 +483,7 @@ async fn captured_events_replay_to_the_same_response() {
         assert_eq!(
             get.seen(source).header("x-multi").len(),
             match source.as_str() {
-                "apigw_rest" | "alb_multi" => 2,
+                "apigw_rest" | "alb_multi" | "vpc_lattice" => 2,
                 _ => 1,
             },
             "{source}"
@@ -565,6 +575,18 @@ fn event_headers(source: LocalSource, event: &Value) -> Vec<(String, String)> {
                 }
             }
         }
+        "vpc_lattice" | "vpc_lattice_v1" => {
+            // strings, but several `Set-Cookie` are a list
+            for (name, value) in single {
+                let values = match value {
+                    Value::Array(values) => values.iter().collect(),
+                    value => vec![value],
+                };
+                for value in values {
+                    headers.push((name.to_lowercase(), value.as_str().unwrap().to_owned()));
+                }
+            }
+        }
         _ => {
             for (name, value) in single {
                 headers.push((name.to_lowercase(), value.as_str().unwrap().to_owned()));
@@ -613,6 +635,25 @@ fn check_event_shape(source: LocalSource, event: &Value, file: &str) {
             context["elb"]["targetGroupArn"].is_string()
                 && event["multiValueHeaders"].is_object()
                 && event.get("headers").is_none()
+        }
+        "vpc_lattice" => {
+            event["version"] == "2.0"
+                && event["path"].is_string()
+                && event["headers"]
+                    .as_object()
+                    .is_some_and(|h| h.values().all(Value::is_array))
+                && event["queryStringParameters"].is_object()
+                && context["serviceArn"].is_string()
+                && context["identity"]["sourceVpcArn"].is_string()
+                && context["timeEpoch"].is_string()
+        }
+        "vpc_lattice_v1" => {
+            event["raw_path"].is_string()
+                && event["headers"]
+                    .as_object()
+                    .is_some_and(|h| h.values().all(Value::is_string))
+                && event["is_base64_encoded"].is_boolean()
+                && event.get("requestContext").is_none()
         }
         other => panic!("no expectation for {other}"),
     };
@@ -771,8 +812,14 @@ async fn at_the_connection_cap_new_connections_wait_until_one_closes() {
 }
 
 #[tokio::test]
-async fn the_client_address_is_the_source_ip_and_alb_appends_it_to_x_forwarded_for() {
-    for source in ALL {
+async fn the_client_address_is_the_source_ip_and_alb_and_lattice_append_it_to_x_forwarded_for() {
+    for source in ALL_HTTP {
+        // VPC Lattice names the client only in X-Forwarded-For, which is not trusted
+        let source_ip = if is_lattice(source) {
+            None
+        } else {
+            Some("127.0.0.1")
+        };
         let server = Server::start(source).await;
         let request = server
             .request(Method::GET, "/echo")
@@ -781,8 +828,15 @@ async fn the_client_address_is_the_source_ip_and_alb_appends_it_to_x_forwarded_f
             .body(Full::default())
             .unwrap();
         let seen = server.send(request).await.seen(source);
-        assert_eq!(seen.str("source_ip"), Some("127.0.0.1"), "{source}");
-        if is_alb(source) {
+        assert_eq!(seen.str("source_ip"), source_ip, "{source}");
+        if is_lattice(source) {
+            assert_eq!(
+                seen.header("x-forwarded-for"),
+                ["203.0.113.66, 127.0.0.1"],
+                "{source}"
+            );
+            assert_eq!(seen.header("x-forwarded-proto"), ["gopher"], "{source}");
+        } else if is_alb(source) {
             assert_eq!(
                 seen.header("x-forwarded-for"),
                 ["203.0.113.66, 127.0.0.1"],
@@ -798,10 +852,10 @@ async fn the_client_address_is_the_source_ip_and_alb_appends_it_to_x_forwarded_f
             // API Gateway passes the client's headers on; the source IP is its own field
             assert_eq!(seen.header("x-forwarded-for"), ["203.0.113.66"], "{source}");
         }
-        // without a client header, ALB creates it
+        // without a client header, ALB and Lattice create it
         let seen = server.get("/echo").await.seen(source);
-        assert_eq!(seen.str("source_ip"), Some("127.0.0.1"), "{source}");
-        if is_alb(source) {
+        assert_eq!(seen.str("source_ip"), source_ip, "{source}");
+        if is_alb(source) || is_lattice(source) {
             assert_eq!(seen.header("x-forwarded-for"), ["127.0.0.1"], "{source}");
         }
         server.stop().await;
@@ -810,7 +864,7 @@ async fn the_client_address_is_the_source_ip_and_alb_appends_it_to_x_forwarded_f
 
 #[tokio::test]
 async fn response_header_bytes_that_are_not_utf8_reach_the_client_byte_for_byte() {
-    for source in ALL {
+    for source in ALL_HTTP {
         let server = Server::start(source).await;
         let reply = server.get("/raw-header-bytes").await;
         assert_eq!(reply.status, StatusCode::OK, "{source}: {reply:?}");
@@ -823,4 +877,260 @@ async fn response_header_bytes_that_are_not_utf8_reach_the_client_byte_for_byte(
         assert_eq!(raw, [RAW_HEADER_BYTES], "{source}");
         server.stop().await;
     }
+}
+
+#[tokio::test]
+async fn vpc_lattice_round_trips_a_query_repeated_headers_a_binary_body_and_cookies() {
+    let upload = binary_payload(5000, 0x1a77);
+    for source in [VPC_LATTICE, VPC_LATTICE_V1] {
+        let server = Server::start(source).await;
+
+        // a GET with a query and a repeated header: the query in `path` / `raw_path` verbatim;
+        // v2 lists every header value, v1 joins them with ", "
+        let request = server
+            .request(
+                Method::GET,
+                "/items/a%2Fb?color=red&color=blue&name=Jane+Doe",
+            )
+            .header("x-tag", "alpha")
+            .header("x-tag", "beta")
+            .body(Full::default())
+            .unwrap();
+        let seen = server.send(request).await.seen(source);
+        assert_eq!(seen.str("method"), Some("GET"), "{source}");
+        assert_eq!(
+            seen.str("uri"),
+            Some("/items/a%2Fb?color=red&color=blue&name=Jane+Doe"),
+            "{source}"
+        );
+        let tags: &[&str] = if source == VPC_LATTICE {
+            &["alpha", "beta"]
+        } else {
+            &["alpha, beta"]
+        };
+        assert_eq!(seen.header("x-tag"), tags, "{source}");
+        assert_eq!(seen.header("x-forwarded-for"), ["127.0.0.1"], "{source}");
+
+        // a binary POST
+        let request = server
+            .request(Method::POST, "/upload")
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(Full::new(Bytes::from(upload.clone())))
+            .unwrap();
+        let seen = server.send(request).await.seen(source);
+        assert_eq!(seen.str("method"), Some("POST"), "{source}");
+        assert!(seen.body() == upload, "{source}: the upload differs");
+
+        // two Set-Cookie: a list in the response event, two headers for the client
+        let cookies = ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT"];
+        let reply = server
+            .get_scripted(
+                "/cookies",
+                201,
+                &[
+                    ("set-cookie", cookies[0]),
+                    ("set-cookie", cookies[1]),
+                    ("vary", "origin"),
+                    ("vary", "accept"),
+                ],
+                b"made",
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{source}: {reply:?}");
+        assert_eq!(reply.header_values("set-cookie"), cookies, "{source}");
+        assert_eq!(reply.header_values("vary"), ["origin, accept"], "{source}");
+        assert_eq!(reply.text(), "made", "{source}");
+
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn vpc_lattice_events_are_what_a_lambda_target_group_sends() {
+    let parts = http::Request::get("/q?k=1&k=2")
+        .header("host", "svc.local")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    let event: Value = serde_json::from_slice(&VPC_LATTICE.request_event(&parts, b"")).unwrap();
+    assert_eq!(event["path"], "/q?k=1&k=2");
+    assert_eq!(
+        event["queryStringParameters"]["k"],
+        serde_json::json!(["1", "2"])
+    );
+    assert_eq!(event["headers"]["host"], serde_json::json!(["svc.local"]));
+    assert_eq!(event["requestContext"]["region"], "us-east-1");
+    // the facade detects it as a Lattice v2 event, and the v1 event as v1
+    for source in [VPC_LATTICE, VPC_LATTICE_V1] {
+        let event = source.request_event(&parts, b"");
+        let response = Gateway::new(tower::service_fn(app))
+            .invoke(&event)
+            .await
+            .unwrap();
+        let response: Value = serde_json::from_slice(&response).unwrap();
+        assert_eq!(response["statusCode"], 200, "{source}: {response}");
+        assert_eq!(
+            response["statusDescription"], "200 OK",
+            "{source}: {response}"
+        );
+    }
+}
+
+/// What the echo app saw of a WebSocket event.
+async fn websocket_exchange(
+    server: &Server,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> support::Seen {
+    let mut request = server.request(method, path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(Bytes::from(body))).unwrap();
+    server.send(request).await.seen(APIGW_WEBSOCKET)
+}
+
+#[tokio::test]
+async fn apigw_websocket_maps_connect_messages_and_disconnect_as_the_source_does() {
+    let server = Server::start(APIGW_WEBSOCKET).await;
+
+    // GET /$connect with a query and the upgrade's headers: GET /$connect, the query decoded
+    // and encoded again, every header
+    let seen = websocket_exchange(
+        &server,
+        Method::GET,
+        "/$connect?room=lobby&name=Jane+Doe&tag=red&tag=blue",
+        &[
+            ("sec-websocket-protocol", "chat.v2, chat.v1"),
+            ("x-tag", "a"),
+            ("x-tag", "b"),
+        ],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(seen.str("method"), Some("GET"));
+    assert_eq!(seen.str("path"), Some("/$connect"));
+    let query = decode_query(seen.str("query").unwrap_or_default());
+    assert_eq!(query["room"], ["lobby"]);
+    assert_eq!(query["name"], ["Jane Doe"]);
+    assert_eq!(query["tag"], ["red", "blue"]);
+    assert_eq!(seen.header("sec-websocket-protocol"), ["chat.v2, chat.v1"]);
+    assert_eq!(seen.header("x-tag"), ["a", "b"]);
+    assert_eq!(seen.str("source_ip"), Some("127.0.0.1"));
+
+    // POST /sendmessage with a body: POST /sendmessage, the message as the body; a message
+    // carries no headers or query
+    let message = br#"{"action":"sendmessage","message":"hi \"all\""}"#.to_vec();
+    let seen = websocket_exchange(
+        &server,
+        Method::POST,
+        "/sendmessage?dropped=1",
+        &[("x-dropped", "1")],
+        message.clone(),
+    )
+    .await;
+    assert_eq!(seen.str("method"), Some("POST"));
+    assert_eq!(seen.str("uri"), Some("/sendmessage"));
+    assert!(seen.body() == message);
+    assert!(seen.header("x-dropped").is_empty());
+
+    // `/` is the `$default` route; a custom route key with a `/` stays one path segment; a
+    // binary message arrives byte for byte
+    let binary = binary_payload(3000, 0x3e55);
+    let seen = websocket_exchange(&server, Method::POST, "/", &[], binary.clone()).await;
+    assert_eq!(seen.str("uri"), Some("/$default"));
+    assert!(seen.body() == binary);
+    let seen = websocket_exchange(&server, Method::PUT, "/chat%2Fsend", &[], b"x".to_vec()).await;
+    assert_eq!(
+        (seen.str("method"), seen.str("uri")),
+        (Some("POST"), Some("/chat%2Fsend"))
+    );
+
+    // DELETE /$disconnect: DELETE /$disconnect, with the host API Gateway names
+    let seen = websocket_exchange(
+        &server,
+        Method::DELETE,
+        "/$disconnect",
+        &[("x-dropped", "1")],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(seen.str("method"), Some("DELETE"));
+    assert_eq!(seen.str("uri"), Some("/$disconnect"));
+    assert_eq!(seen.header("host"), [server.addr().to_string()]);
+    assert!(seen.header("x-dropped").is_empty());
+
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn apigw_websocket_delivers_the_connect_answer_and_limits_a_message_to_128_kb() {
+    let server = Server::start(APIGW_WEBSOCKET).await;
+
+    // the $connect answer: its status accepts or refuses, its headers reach the handshake;
+    // the source writes only the first of several Set-Cookie
+    let reply = server
+        .get_scripted(
+            "/$connect",
+            200,
+            &[
+                ("sec-websocket-protocol", "chat.v2"),
+                ("set-cookie", "a=1"),
+                ("set-cookie", "b=2"),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.header_values("sec-websocket-protocol"), ["chat.v2"]);
+    assert_eq!(reply.header_values("set-cookie"), ["a=1"]);
+    let reply = server.get_scripted("/$connect", 403, &[], b"").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
+
+    // a message at API Gateway's quota passes, one byte more is refused
+    let request = server
+        .request(Method::POST, "/add")
+        .body(Full::new(Bytes::from(vec![b'a'; WEBSOCKET_MESSAGE_LIMIT])))
+        .unwrap();
+    let reply = server.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.text());
+    let request = server
+        .request(Method::POST, "/add")
+        .body(Full::new(Bytes::from(vec![
+            b'a';
+            WEBSOCKET_MESSAGE_LIMIT + 1
+        ])))
+        .unwrap();
+    let reply = server.send(request).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{:?}",
+        reply.text()
+    );
+    assert!(
+        reply.text().contains(&WEBSOCKET_MESSAGE_LIMIT.to_string()),
+        "{:?}",
+        reply.text()
+    );
+
+    // a failing service is a 500, and the server keeps serving
+    let request = server
+        .request(Method::GET, "/$connect")
+        .header("x-test-error", "1")
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        server.send(request).await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        server.get("/add?first=2&second=3").await.status,
+        StatusCode::OK
+    );
+
+    server.stop().await;
 }

@@ -2,7 +2,8 @@
 //!
 //! For each [`LocalSource`] (the front doors the local mode emulates):
 //! - [`request_round_trip`]: an arbitrary HTTP request → `source.request_event` (the event that
-//!   front door sends) → [`Gateway::invoke`] → the request the service saw equals the original;
+//!   front door sends) → [`Gateway::invoke`] → the request the service saw equals the original
+//!   (every front door but the WebSocket API's: **W1**);
 //! - [`response_round_trip`]: an arbitrary response from the service → [`Gateway::invoke`] →
 //!   `source.client_response` (what that front door delivers) → equals the original;
 //!
@@ -43,7 +44,20 @@
 //!   appended to the last `X-Forwarded-For` line (or makes a new one), and `X-Forwarded-Proto` and
 //!   `X-Forwarded-Port` replace what the client sent.
 //!
-//! Case counts are kept moderate (128 per property, each case checked against all five sources);
+//! VPC Lattice (`vpc_lattice` is event structure v2, `vpc_lattice_v1` v1)
+//! - **V1** v1: repeated request headers arrive as one value, joined with `, `.
+//! - **V2** Repeated response headers other than `Set-Cookie` are joined with `, ` (several
+//!   `Set-Cookie` travel as a list).
+//! - **V3** Not a loss but Lattice's addition: the client's address is appended to
+//!   `X-Forwarded-For` as ALB does (**A4**); no `X-Forwarded-Proto` or `-Port`.
+//!
+//! API Gateway WebSocket API
+//! - **W1** A request becomes a `$connect`, a message or a `$disconnect` event, not a request:
+//!   only the response round trip applies (tests/local.rs checks the mapping).
+//! - **W2** Repeated response headers are joined with `,`, and only the first `Set-Cookie` is
+//!   kept.
+//!
+//! Case counts are kept moderate (128 per property, each case checked against every front door);
 //! `PROPTEST_CASES=N` raises them for a longer run. Failures are persisted beside this file, in
 //! `properties.regressions`, and replayed first on the next run.
 
@@ -51,7 +65,9 @@
     feature = "local",
     feature = "apigw_rest",
     feature = "apigw_http",
-    feature = "alb"
+    feature = "alb",
+    feature = "vpc_lattice",
+    feature = "apigw_websocket"
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -66,7 +82,9 @@ use http::{
     HeaderMap, HeaderValue, Method, Request, Response, StatusCode,
     header::{CONTENT_ENCODING, CONTENT_TYPE, COOKIE, HOST, SET_COOKIE},
 };
-use lambda_gateway::{Body, Gateway, LocalSource, alb, apigw_http, apigw_rest};
+use lambda_gateway::{
+    Body, Gateway, LocalSource, alb, apigw_http, apigw_rest, apigw_websocket, vpc_lattice,
+};
 use proptest::{
     collection::vec,
     prelude::*,
@@ -78,8 +96,32 @@ const APIGW_HTTP: LocalSource = LocalSource::new(&apigw_http::local::APIGW_HTTP)
 const FUNCTION_URL: LocalSource = LocalSource::new(&apigw_http::local::FUNCTION_URL);
 const ALB: LocalSource = LocalSource::new(&alb::local::ALB);
 const ALB_MULTI: LocalSource = LocalSource::new(&alb::local::ALB_MULTI_VALUE);
+const VPC_LATTICE: LocalSource = LocalSource::new(&vpc_lattice::local::VPC_LATTICE);
+const VPC_LATTICE_V1: LocalSource = LocalSource::new(&vpc_lattice::local::VPC_LATTICE_V1);
+const APIGW_WEBSOCKET: LocalSource = LocalSource::new(&apigw_websocket::local::APIGW_WEBSOCKET);
 
-const ALL: [LocalSource; 5] = [APIGW_REST, APIGW_HTTP, FUNCTION_URL, ALB, ALB_MULTI];
+/// Every front door that forwards the HTTP request as a request (W1).
+const ALL_HTTP: [LocalSource; 7] = [
+    APIGW_REST,
+    APIGW_HTTP,
+    FUNCTION_URL,
+    ALB,
+    ALB_MULTI,
+    VPC_LATTICE,
+    VPC_LATTICE_V1,
+];
+
+/// Every front door.
+const ALL: [LocalSource; 8] = [
+    APIGW_REST,
+    APIGW_HTTP,
+    FUNCTION_URL,
+    ALB,
+    ALB_MULTI,
+    VPC_LATTICE,
+    VPC_LATTICE_V1,
+    APIGW_WEBSOCKET,
+];
 
 /// Cases per property unless `PROPTEST_CASES` says otherwise.
 const DEFAULT_CASES: u32 = 128;
@@ -442,7 +484,16 @@ fn last_only<K: Ord, V: Clone>(map: BTreeMap<K, Vec<V>>) -> BTreeMap<K, Vec<V>> 
 }
 
 /// **A4**: the headers ALB adds for a client at 127.0.0.1 on the default local port.
-fn alb_forwarding(mut headers: BTreeMap<String, Vec<Vec<u8>>>) -> BTreeMap<String, Vec<Vec<u8>>> {
+fn alb_forwarding(headers: BTreeMap<String, Vec<Vec<u8>>>) -> BTreeMap<String, Vec<Vec<u8>>> {
+    let mut headers = forwarded_for(headers);
+    headers.insert("x-forwarded-proto".to_owned(), vec![b"http".to_vec()]);
+    headers.insert("x-forwarded-port".to_owned(), vec![b"3000".to_vec()]);
+    headers
+}
+
+/// **A4**, **V3**: the client at 127.0.0.1 appended to the last `X-Forwarded-For` line, or a new
+/// one.
+fn forwarded_for(mut headers: BTreeMap<String, Vec<Vec<u8>>>) -> BTreeMap<String, Vec<Vec<u8>>> {
     let peer = b"127.0.0.1".to_vec();
     let forwarded_for = headers.entry("x-forwarded-for".to_owned()).or_default();
     match forwarded_for.last_mut() {
@@ -452,8 +503,6 @@ fn alb_forwarding(mut headers: BTreeMap<String, Vec<Vec<u8>>>) -> BTreeMap<Strin
         Some(last) => *last = peer,
         None => forwarded_for.push(peer),
     }
-    headers.insert("x-forwarded-proto".to_owned(), vec![b"http".to_vec()]);
-    headers.insert("x-forwarded-port".to_owned(), vec![b"3000".to_vec()]);
     headers
 }
 
@@ -557,8 +606,9 @@ fn check_request(source: LocalSource, client: &ClientRequest) -> Result<(), Test
     let raw_pairs = client.raw_query_pairs();
     let seen_pairs = seen.query.as_deref().map(split_query).unwrap_or_default();
     match source.as_str() {
-        // Payload 2.0 passes `rawQueryString` through: no loss at all.
-        "apigw_http" | "function_url" => {
+        // Payload 2.0 passes `rawQueryString` through, Lattice the query in `path`: no loss at
+        // all.
+        "apigw_http" | "function_url" | "vpc_lattice" | "vpc_lattice_v1" => {
             prop_assert_eq!(&seen.query, &client.raw_query(), "{}: query", source);
         }
         "apigw_rest" => {
@@ -599,8 +649,11 @@ fn check_request(source: LocalSource, client: &ClientRequest) -> Result<(), Test
     } else if source == ALB {
         expected_headers = last_only(expected_headers);
     }
-    if matches!(source.as_str(), "alb" | "alb_multi") {
-        expected_headers = alb_forwarding(expected_headers);
+    match source.as_str() {
+        "alb" | "alb_multi" => expected_headers = alb_forwarding(expected_headers),
+        "vpc_lattice" => expected_headers = forwarded_for(expected_headers),
+        "vpc_lattice_v1" => expected_headers = joined(forwarded_for(expected_headers), b", "),
+        _ => {}
     }
     prop_assert_eq!(&seen.headers, &expected_headers, "{}: headers", source);
     prop_assert_eq!(&seen.body, &client.body, "{}: body", source);
@@ -612,7 +665,7 @@ proptest! {
 
     #[test]
     fn request_round_trip(client in client_request()) {
-        for source in ALL {
+        for source in ALL_HTTP {
             check_request(source, &client)?;
         }
     }
@@ -748,11 +801,22 @@ fn check_response(source: LocalSource, reply: &ServiceResponse) -> Result<(), Te
     );
     // byte for byte (not L3): see `JsonWriter::push_header_value` and the local delivery
     let expected_headers: BTreeMap<_, _> = header_lists(original.headers());
-    let expected_headers = if is_v2(source) || source == ALB {
-        let separator: &[u8] = if is_v2(source) { b"," } else { b", " };
-        let (cookies, others): (BTreeMap<_, _>, BTreeMap<_, _>) = expected_headers
+    // H2, A3, V2, W2: the separator repeated values other than `Set-Cookie` are joined with
+    let separator: Option<&[u8]> = match source.as_str() {
+        "apigw_http" | "function_url" | "apigw_websocket" => Some(b","),
+        "alb" | "vpc_lattice" | "vpc_lattice_v1" => Some(b", "),
+        _ => None,
+    };
+    let expected_headers = if let Some(separator) = separator {
+        let (mut cookies, others): (BTreeMap<_, _>, BTreeMap<_, _>) = expected_headers
             .into_iter()
             .partition(|(name, _)| name == SET_COOKIE.as_str());
+        if source == APIGW_WEBSOCKET {
+            // W2: the first cookie only
+            for values in cookies.values_mut() {
+                values.truncate(1);
+            }
+        }
         let mut expected = joined(others, separator);
         expected.extend(cookies);
         expected

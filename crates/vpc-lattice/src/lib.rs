@@ -58,10 +58,16 @@
 //!   documentation says it always does when there is a query.
 //! - v2 query values are lists in AWS's docs and `aws_lambda_events`, strings in other runtimes'
 //!   models: both are accepted.
+//!
+//! With the `local` feature, the `local` module is the two front doors the facade's local
+//! server emulates, one per event structure (`vpc_lattice` for v2, `vpc_lattice_v1`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod context;
+#[cfg(feature = "local")]
+#[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+pub mod local;
 mod request;
 mod response;
 
@@ -226,6 +232,11 @@ impl EventSource for VpcLattice {
     /// Lambda's own.
     fn response_limit(&self) -> ResponseLimit {
         ResponseLimit::LAMBDA
+    }
+
+    #[cfg(feature = "local")]
+    fn front_doors(&self) -> &'static [lambda_gateway_core::local::FrontDoor] {
+        local::FRONT_DOORS
     }
 
     /// A [`TypedEventV2`] when the event has `"version": "2.0"` or a `requestContext`, a

@@ -24,6 +24,7 @@ use hyper_util::{
 };
 use lambda_gateway::{
     Body, BoxError, Gateway, LocalLimits, LocalSource, alb, apigw_http, apigw_rest,
+    apigw_websocket, vpc_lattice,
 };
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -34,9 +35,36 @@ pub(crate) const APIGW_HTTP: LocalSource = LocalSource::new(&apigw_http::local::
 pub(crate) const FUNCTION_URL: LocalSource = LocalSource::new(&apigw_http::local::FUNCTION_URL);
 pub(crate) const ALB: LocalSource = LocalSource::new(&alb::local::ALB);
 pub(crate) const ALB_MULTI: LocalSource = LocalSource::new(&alb::local::ALB_MULTI_VALUE);
+pub(crate) const VPC_LATTICE: LocalSource = LocalSource::new(&vpc_lattice::local::VPC_LATTICE);
+pub(crate) const VPC_LATTICE_V1: LocalSource =
+    LocalSource::new(&vpc_lattice::local::VPC_LATTICE_V1);
+pub(crate) const APIGW_WEBSOCKET: LocalSource =
+    LocalSource::new(&apigw_websocket::local::APIGW_WEBSOCKET);
 
-/// Every front door the local server emulates.
-pub(crate) const ALL: [LocalSource; 5] = [APIGW_REST, APIGW_HTTP, FUNCTION_URL, ALB, ALB_MULTI];
+/// Every front door that forwards the HTTP request as a request (method, path, query, headers,
+/// body): all but the WebSocket API's, which turns it into a `$connect`, a message or a
+/// `$disconnect`.
+pub(crate) const ALL_HTTP: [LocalSource; 7] = [
+    APIGW_REST,
+    APIGW_HTTP,
+    FUNCTION_URL,
+    ALB,
+    ALB_MULTI,
+    VPC_LATTICE,
+    VPC_LATTICE_V1,
+];
+
+/// Every front door the local server emulates, in the order `LocalSource::enabled` lists them.
+pub(crate) const ALL: [LocalSource; 8] = [
+    APIGW_REST,
+    APIGW_HTTP,
+    FUNCTION_URL,
+    ALB,
+    ALB_MULTI,
+    VPC_LATTICE,
+    VPC_LATTICE_V1,
+    APIGW_WEBSOCKET,
+];
 
 /// How long one exchange (or the shutdown) may take before the test fails instead of hanging.
 /// Generous: the biggest exchanges move 6 MB through unoptimised JSON code on a busy CI box.
@@ -46,8 +74,10 @@ pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
 pub(crate) const LAMBDA_LIMIT: usize = 6 * 1024 * 1024;
 /// ALB's limit on a Lambda target's request body and response event.
 pub(crate) const ALB_LIMIT: usize = 1024 * 1024;
+/// API Gateway's quota on a WebSocket message: the WebSocket emulation's request body limit.
+pub(crate) const WEBSOCKET_MESSAGE_LIMIT: usize = 128 * 1024;
 
-/// The payload limit of `source`'s front door.
+/// The payload limit of `source`'s front door (the WebSocket API's response limit is Lambda's).
 pub(crate) fn limit(source: LocalSource) -> usize {
     if is_alb(source) {
         ALB_LIMIT
@@ -58,6 +88,10 @@ pub(crate) fn limit(source: LocalSource) -> usize {
 
 pub(crate) fn is_alb(source: LocalSource) -> bool {
     matches!(source.as_str(), "alb" | "alb_multi")
+}
+
+pub(crate) fn is_lattice(source: LocalSource) -> bool {
+    matches!(source.as_str(), "vpc_lattice" | "vpc_lattice_v1")
 }
 
 /// `len` deterministic, random-looking bytes that start with all 256 byte values.
