@@ -237,6 +237,10 @@ impl EventSource for ApiGatewayWebSocket {
     }
 
     #[inline]
+    fn claimed_only_with(&self) -> &'static [&'static str] {
+        &["requestContext.eventType"]
+    }
+
     fn claim(&self, event: &SourceView<'_, '_>) -> Claim {
         if event.get(EVENT_TYPE).is_none() || event.get(CONNECTION_ID).is_none() {
             Claim::Unclaimed

@@ -173,6 +173,10 @@ impl EventSource for VpcLattice {
         FIELDS
     }
 
+    fn claimed_only_with(&self) -> &'static [&'static str] {
+        &["requestContext.serviceArn", "raw_path"]
+    }
+
     #[inline]
     fn claim(&self, event: &SourceView<'_, '_>) -> Claim {
         if Self::is_v2(event) || Self::is_v1(event) {
