@@ -28,7 +28,7 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, Source,
+    Body, Claim, EncodeOptions, Error, EventSource, Source, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -154,8 +154,10 @@ impl EventSource for ApiGatewayRest {
     fn front_doors(&self) -> &'static [lambda_gateway_core::local::FrontDoor] {
         local::FRONT_DOORS
     }
+}
 
-    fn parse_typed_event(&self, raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
+impl TypedSource for ApiGatewayRest {
+    fn parse_typed_event(raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
         lambda_gateway_core::typed_event::<TypedEvent>(SOURCE, raw_event)
     }
 }

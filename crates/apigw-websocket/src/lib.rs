@@ -159,7 +159,7 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, ResponseLimit, Source,
+    Body, Claim, EncodeOptions, Error, EventSource, ResponseLimit, Source, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -291,8 +291,10 @@ impl EventSource for ApiGatewayWebSocket {
     fn front_doors(&self) -> &'static [lambda_gateway_core::local::FrontDoor] {
         local::FRONT_DOORS
     }
+}
 
-    fn parse_typed_event(&self, raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
+impl TypedSource for ApiGatewayWebSocket {
+    fn parse_typed_event(raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
         lambda_gateway_core::typed_event::<TypedEvent>(SOURCE, raw_event)
     }
 }
@@ -402,9 +404,9 @@ mod tests {
     fn the_typed_event_parses() {
         let event = br#"{"requestContext":{"eventType":"MESSAGE","connectionId":"c","routeKey":"$default",
             "connectedAt":1,"requestTimeEpoch":2,"messageId":"m"},"body":"hi","isBase64Encoded":false}"#;
-        let typed = ApiGatewayWebSocket.parse_typed_event(event).unwrap();
+        let typed = ApiGatewayWebSocket::parse_typed_event(event).unwrap();
         let typed = typed.downcast::<TypedEvent>().unwrap();
         assert_eq!(typed.request_context.connection_id.as_deref(), Some("c"));
-        assert!(ApiGatewayWebSocket.parse_typed_event(b"[]").is_err());
+        assert!(ApiGatewayWebSocket::parse_typed_event(b"[]").is_err());
     }
 }

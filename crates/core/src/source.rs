@@ -120,14 +120,21 @@ pub trait EventSource: std::fmt::Debug + Send + Sync + 'static {
     fn front_doors(&self) -> &'static [crate::local::FrontDoor] {
         &[]
     }
+}
 
-    /// Parses the whole raw event into the source's typed `aws_lambda_events` event (boxed;
-    /// the facade's `TypedEvent` downcasts it).
-    fn parse_typed_event(&self, raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error>;
+/// A source's typed `aws_lambda_events` event, parsed from the raw event on demand.
+///
+/// Kept out of [`EventSource`] (whose methods a registry links in, whether called or not) so
+/// that the typed event's deserializer — often the largest code of a source — is linked only
+/// into programs that ask for typed events.
+pub trait TypedSource: EventSource {
+    /// Parses the whole raw event into the source's typed event, boxed (the facade's
+    /// `TypedEvent` downcasts it).
+    fn parse_typed_event(raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error>;
 }
 
 /// Parses a raw event into `T`, the error naming the source: the body of most sources'
-/// [`EventSource::parse_typed_event`].
+/// [`TypedSource::parse_typed_event`].
 pub fn typed_event<T>(source: Source, raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error>
 where
     T: serde::de::DeserializeOwned + Send + Sync + 'static,

@@ -1,31 +1,54 @@
 //! The enabled event sources, in the order they are asked to claim an event.
 //!
-//! Adding a source is its crate, its cargo feature, and one line in [`SOURCES`]: everything
-//! about it — its fields, how it claims an event, its request and response formats, its limits,
-//! its typed event — is its [`EventSource`] implementation.
+//! Adding a source is its crate, its cargo feature, and one line in the `sources!` list below:
+//! everything about it — its fields, how it claims an event, its request and response formats,
+//! its limits, its typed event — is its [`EventSource`] (and [`TypedSource`]) implementation.
 
-use std::sync::OnceLock;
+use std::{any::Any, sync::OnceLock};
 
 use lambda_gateway_core::{
-    EventSource, Source,
+    Error, EventSource, Source, TypedSource,
     event::{Binding, Schema, SchemaError},
 };
 
-/// Every enabled source, most specific first: a source is asked to claim an event only when the
-/// ones before it did not (WebSocket events carry REST-looking fields, VPC Lattice v2 events a
-/// payload 2.0 `version`).
-const SOURCES: &[&dyn EventSource] = &[
-    #[cfg(feature = "apigw_websocket")]
-    &lambda_gateway_apigw_websocket::ApiGatewayWebSocket,
-    #[cfg(feature = "vpc_lattice")]
-    &lambda_gateway_vpc_lattice::VpcLattice,
-    #[cfg(feature = "alb")]
-    &lambda_gateway_alb::Alb,
-    #[cfg(feature = "apigw_http")]
-    &lambda_gateway_apigw_http::ApiGatewayHttp,
-    #[cfg(feature = "apigw_rest")]
-    &lambda_gateway_apigw_rest::ApiGatewayRest,
-];
+/// The enabled sources, from one list: `SOURCES` (asked to claim events, in order) and
+/// `parse_typed_event` (the typed event of a source's events: a function of its own, linked only
+/// into programs that call it, rather than an `EventSource` method every registered source
+/// would link in).
+macro_rules! sources {
+    ($($feature:literal => $source:path,)*) => {
+        /// Every enabled source, most specific first: a source is asked to claim an event only
+        /// when the ones before it did not (WebSocket events carry REST-looking fields, VPC
+        /// Lattice v2 events a payload 2.0 `version`).
+        const SOURCES: &[&dyn EventSource] = &[$(
+            #[cfg(feature = $feature)]
+            &$source,
+        )*];
+
+        /// The typed event of an event of `source`, when that source is enabled.
+        pub(crate) fn parse_typed_event(
+            source: Source,
+            raw_event: &[u8],
+        ) -> Option<Result<Box<dyn Any + Send + Sync>, Error>> {
+            $(
+                #[cfg(feature = $feature)]
+                if source == EventSource::source(&$source) {
+                    return Some(<$source as TypedSource>::parse_typed_event(raw_event));
+                }
+            )*
+            let _ = (source, raw_event);
+            None
+        }
+    };
+}
+
+sources! {
+    "apigw_websocket" => lambda_gateway_apigw_websocket::ApiGatewayWebSocket,
+    "vpc_lattice" => lambda_gateway_vpc_lattice::VpcLattice,
+    "alb" => lambda_gateway_alb::Alb,
+    "apigw_http" => lambda_gateway_apigw_http::ApiGatewayHttp,
+    "apigw_rest" => lambda_gateway_apigw_rest::ApiGatewayRest,
+}
 
 /// An enabled source, with where its fields are in the schema.
 #[derive(Debug)]

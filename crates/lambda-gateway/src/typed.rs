@@ -63,15 +63,11 @@ pub trait RequestContextExt {
 impl RequestContextExt for RequestContext {
     fn parse_typed_event(&self) -> Result<TypedEvent, Error> {
         let source = self.source();
-        let registry = crate::registry::registry().map_err(|error| {
-            Error::Internal(format!(
-                "the enabled sources' fields cannot be merged: {error}"
-            ))
-        })?;
-        let registered = registry.find(source).ok_or(Error::SourceDisabled {
-            event_source: source,
-        })?;
-        let event = registered.source.parse_typed_event(self.raw_event())?;
+        let event = crate::registry::parse_typed_event(source, self.raw_event()).ok_or(
+            Error::SourceDisabled {
+                event_source: source,
+            },
+        )??;
         Ok(TypedEvent { source, event })
     }
 }

@@ -76,7 +76,7 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, ResponseLimit, Source,
+    Body, Claim, EncodeOptions, Error, EventSource, ResponseLimit, Source, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -242,10 +242,12 @@ impl EventSource for VpcLattice {
     fn front_doors(&self) -> &'static [lambda_gateway_core::local::FrontDoor] {
         local::FRONT_DOORS
     }
+}
 
+impl TypedSource for VpcLattice {
     /// A [`TypedEventV2`] when the event has `"version": "2.0"` or a `requestContext`, a
     /// [`TypedEventV1`] otherwise.
-    fn parse_typed_event(&self, raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
+    fn parse_typed_event(raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
         if context::is_v2_event(raw_event) {
             lambda_gateway_core::typed_event::<TypedEventV2>(SOURCE, raw_event)
         } else {

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use lambda_gateway_core::{
-    BinaryPolicy, Body, Claim, EncodeOptions, EventSource, RequestContext,
+    BinaryPolicy, Body, Claim, EncodeOptions, EventSource, RequestContext, TypedSource as _,
     event::{EventView, Schema, SourceView},
     json::JsonWriter,
 };
@@ -345,15 +345,15 @@ fn headers_are_always_written_and_binary_bodies_are_base64() {
 fn typed_events_are_v2_with_a_request_context_or_version_and_v1_otherwise() {
     let v2_event = r#"{"version":"2.0","path":"/","method":"GET","headers":{"a":["b"]},"queryStringParameters":{"k":"v"},
         "requestContext":{"serviceNetworkArn":"sn","serviceArn":"svc","targetGroupArn":"tg","region":"r","timeEpoch":"1"}}"#;
-    let typed = VpcLattice.parse_typed_event(v2_event.as_bytes()).unwrap();
+    let typed = VpcLattice::parse_typed_event(v2_event.as_bytes()).unwrap();
     let typed = typed.downcast_ref::<TypedEventV2>().unwrap();
     assert_eq!(typed.request_context.service_arn, "svc");
     let v1_event = r#"{"raw_path":"/a?b=c","method":"POST","headers":{"x":"1, 2"},"query_string_parameters":{"b":"c"},"body":"","is_base64_encoded":false}"#;
-    let typed = VpcLattice.parse_typed_event(v1_event.as_bytes()).unwrap();
+    let typed = VpcLattice::parse_typed_event(v1_event.as_bytes()).unwrap();
     let typed = typed.downcast_ref::<TypedEventV1>().unwrap();
     assert_eq!(typed.raw_path.as_deref(), Some("/a?b=c"));
     // a v2 event without its request context is a v2 event in error, not a v1 event
     let broken = r#"{"version":"2.0","path":"/","method":"GET"}"#;
-    assert!(VpcLattice.parse_typed_event(broken.as_bytes()).is_err());
-    assert!(VpcLattice.parse_typed_event(b"not json").is_err());
+    assert!(VpcLattice::parse_typed_event(broken.as_bytes()).is_err());
+    assert!(VpcLattice::parse_typed_event(b"not json").is_err());
 }
