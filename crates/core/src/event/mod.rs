@@ -19,12 +19,7 @@
 mod scan;
 mod schema;
 
-use std::{borrow::Cow, fmt, marker::PhantomData};
-
-use serde::{
-    Deserialize, Deserializer,
-    de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor},
-};
+use std::{borrow::Cow, fmt};
 
 pub use schema::MAX_SLOTS;
 pub use schema::Slot;
@@ -67,43 +62,6 @@ impl PartialEq<str> for RawStr<'_> {
     }
 }
 
-struct RawStrVisitor;
-
-impl<'de> Visitor<'de> for RawStrVisitor {
-    type Value = RawStr<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
-        Ok(RawStr(Cow::Borrowed(v)))
-    }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-        Ok(RawStr(Cow::Owned(v.to_vec())))
-    }
-    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
-        Ok(RawStr(Cow::Owned(v)))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(RawStr(Cow::Borrowed(v.as_bytes())))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(RawStr(Cow::Owned(v.as_bytes().to_vec())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(RawStr(Cow::Owned(v.into_bytes())))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::invalid_type(de::Unexpected::Seq, &self))
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawStr<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // serde_json reads a string through `deserialize_bytes` without validating UTF-8.
-        deserializer.deserialize_bytes(RawStrVisitor)
-    }
-}
-
 /// An ordered list of `(name, value)` pairs read from a JSON object.
 ///
 /// Reads both single-value maps (`{"a": "1"}`) and multi-value maps (`{"a": ["1", "2"]}`,
@@ -131,91 +89,9 @@ impl<'a> Pairs<'a> {
     }
 }
 
-/// Reads one map value — a string, an array of strings, or `null` — straight into the pairs.
-struct ValuesSeed<'p, 'a> {
-    name: RawStr<'a>,
-    pairs: &'p mut Vec<(RawStr<'a>, RawStr<'a>)>,
-}
-
-impl<'de, 'p> DeserializeSeed<'de> for ValuesSeed<'p, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de, 'p> Visitor<'de> for ValuesSeed<'p, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string or an array of strings")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        // A string arrives as bytes; an array is handed on to `visit_seq`.
-        deserializer.deserialize_bytes(self)
-    }
-    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<(), E> {
-        self.pairs.push((self.name, RawStr(Cow::Borrowed(v))));
-        Ok(())
-    }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<(), E> {
-        self.pairs.push((self.name, RawStr(Cow::Owned(v.to_vec()))));
-        Ok(())
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.visit_borrowed_bytes(v.as_bytes())
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.visit_bytes(v.as_bytes())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(value) = seq.next_element::<Option<RawStr<'de>>>()? {
-            if let Some(value) = value {
-                self.pairs.push((self.name.clone(), value));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de> Visitor<'de> for PairsVisitor<'de> {
-            type Value = Pairs<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of strings or of arrays of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(24));
-                while let Some(name) = map.next_key::<RawStr<'de>>()? {
-                    map.next_value_seed(ValuesSeed {
-                        name,
-                        pairs: &mut pairs,
-                    })?;
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(PairsVisitor(PhantomData))
-    }
-}
-
 /// A list of strings (`cookies`); `null` entries are skipped.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StrList<'a>(pub Vec<RawStr<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for StrList<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let values = Vec::<Option<RawStr<'a>>>::deserialize(deserializer)?;
-        Ok(StrList(values.into_iter().flatten().collect()))
-    }
-}
 
 /// `expected {what}, found {value}`, the value described briefly (`the number 5`, `an array`,
 /// `the string "GET"` cut after 64 characters): the reason of a mistyped field.
@@ -251,10 +127,18 @@ pub struct EventView<'a> {
     slots: std::mem::ManuallyDrop<[Slot<'a>; MAX_SLOTS]>,
     /// A bit per slot ever written.
     filled: u64,
-    pub(crate) problem: Option<Box<Problem>>,
-    /// A problem met in a superseded map, until its object is read (the map's slot with it).
-    pub(crate) provisional: Option<(u8, Box<Problem>)>,
+    /// The problems met, in order (at most [`MAX_PROBLEMS`]), each with the slot of the field
+    /// at fault (`None` for an object that holds other fields: every source reading under it).
+    pub(crate) problems: Vec<(Option<u8>, Problem)>,
+    /// Whether more problems were met than kept.
+    pub(crate) more_problems: bool,
+    /// Problems met in superseded maps, kept aside until their object ends (the object's schema
+    /// node, the map's slot): a map its sibling supersedes is not the event's.
+    pub(crate) provisional: Vec<(usize, u8, Problem)>,
 }
+
+/// The most problems a view keeps.
+pub(crate) const MAX_PROBLEMS: usize = 8;
 
 impl Drop for EventView<'_> {
     fn drop(&mut self) {
@@ -286,7 +170,7 @@ impl fmt::Debug for EventView<'_> {
             .collect();
         f.debug_struct("EventView")
             .field("slots", &filled)
-            .field("problem", &self.problem)
+            .field("problems", &self.problems)
             .finish()
     }
 }
@@ -304,8 +188,9 @@ impl<'a> EventView<'a> {
         let mut view = EventView {
             slots: std::mem::ManuallyDrop::new([const { Slot::Empty }; MAX_SLOTS]),
             filled: 0,
-            problem: None,
-            provisional: None,
+            problems: Vec::new(),
+            more_problems: false,
+            provisional: Vec::new(),
         };
         if scan::scan(schema, payload, &mut view) {
             read(Some(&view))
@@ -345,6 +230,7 @@ impl<'a> EventView<'a> {
     pub(crate) fn clear(&mut self, index: usize) {
         if let Some(slot) = self.slots.get_mut(index) {
             *slot = Slot::Empty;
+            self.filled &= !(1 << index);
         }
     }
 
@@ -358,7 +244,26 @@ impl<'a> EventView<'a> {
     /// The first mistyped or repeated field met, if any.
     #[inline]
     pub fn problem(&self) -> Option<&Problem> {
-        self.problem.as_deref()
+        self.problems.first().map(|(_, problem)| problem)
+    }
+
+    /// The first problem with a field `binding`'s source reads (or with an object holding
+    /// fields: every source's), if any: a field another source declares, mistyped, is not this
+    /// source's concern. When more problems were met than kept, the first problem of all.
+    #[inline]
+    pub fn problem_for(&self, binding: &Binding) -> Option<&Problem> {
+        if self.problems.is_empty() {
+            return None;
+        }
+        let relevant = self
+            .problems
+            .iter()
+            .find(|(slot, _)| slot.is_none_or(|slot| binding.reads(slot)))
+            .map(|(_, problem)| problem);
+        if relevant.is_none() && self.more_problems {
+            return self.problem();
+        }
+        relevant
     }
 
     /// The value read for the schema's `index`th field (for tests that check the reader against

@@ -1,20 +1,23 @@
 //! The event reader: one pass over the payload, driven by the [`Schema`].
 //!
-//! Keys are matched as byte slices against the schema object's members (grouped by length),
-//! strings are found a word at a time, skipped values are checked and stepped over in a tight
-//! loop (without recursion, so nesting depth costs no stack). A declared field whose value has
-//! the wrong JSON type, or that is repeated, becomes the view's [`Problem`] (the first one) and
-//! is left empty; malformed JSON, or a payload that is not an object, is no view at all.
+//! Keys are matched as byte slices against the schema object's members (by a hash of length and
+//! first and last bytes), strings are found a word at a time, skipped values are checked and
+//! stepped over in a tight loop (without recursion, so nesting depth costs no stack). A declared
+//! field whose value has the wrong JSON type, or that is repeated, becomes one of the view's
+//! [`Problem`]s (with the slot at fault) and is left empty; malformed JSON, or a payload that is
+//! not an object, is no view at all.
 //!
-//! What it accepts is exactly what serde_json accepts (checked by the property, mutation and
-//! fuzz tests), except for nesting deeper than [`MAX_DEPTH`] inside a skipped value, and strings
-//! are bytes: read strings are not checked to be UTF-8, as serde_json's byte strings are not.
+//! What it accepts is what serde_json accepts (checked against a model over `serde_json::Value`
+//! by the mutation and fuzz tests), except that nesting deeper than [`MAX_DEPTH`] is refused,
+//! strings are bytes (read strings are not checked to be UTF-8, as serde_json's byte strings are
+//! not), and the strings it reads — and superseded maps, read or skipped — may hold raw control
+//! bytes (a header value with one is then refused by the request, with a 400).
 
 use std::borrow::Cow;
 
 #[cfg(test)]
 use super::SchemaError;
-use super::{EventView, Pairs, Problem, RawStr, Schema, StrList};
+use super::{EventView, MAX_PROBLEMS, Pairs, Problem, RawStr, Schema, StrList};
 use crate::{
     event::schema::{Member, Node, Shape, Slot},
     swar,
@@ -476,13 +479,13 @@ impl<'a> Scanner<'a> {
     // ------------------------------------------------------------------------ the schema
 
     /// Reads an object of the schema (`{` next) into the view.
-    fn object(&mut self, schema: &Schema, node: usize, view: &mut EventView<'a>) -> Scan<()> {
-        let Some(node) = schema.nodes.get(node) else {
+    fn object(&mut self, schema: &Schema, node_index: usize, view: &mut EventView<'a>) -> Scan<()> {
+        let Some(node) = schema.nodes.get(node_index) else {
             return self.skip_value();
         };
         self.eat(b'{')?;
         let mut seen = 0u64;
-        // superseded maps skipped where they stand: (slot, where the value starts)
+        // superseded maps skipped where they stand: (member index, where the value starts)
         let mut deferred = Deferred::default();
         if self.token()? == b'}' {
             self.pos += 1;
@@ -500,6 +503,7 @@ impl<'a> Scanner<'a> {
                         let at = self.value_start()?;
                         problem(
                             view,
+                            member.node.map_or(member.slot, |_| None),
                             member.path.into(),
                             "repeated; an event carries each field once",
                             self.input,
@@ -509,7 +513,7 @@ impl<'a> Scanner<'a> {
                         self.skip_value()?;
                     } else {
                         seen |= 1 << index;
-                        self.member(schema, member, index, view, &mut deferred)?;
+                        self.member(schema, node_index, member, index, view, &mut deferred)?;
                     }
                 }
             }
@@ -523,10 +527,10 @@ impl<'a> Scanner<'a> {
             }
         }
         if deferred.len > 0 {
-            self.read_deferred(schema, node, view, &deferred)?;
+            self.read_deferred(schema, node_index, node, view, &deferred)?;
         }
-        if view.provisional.is_some() {
-            promote(view);
+        if !view.provisional.is_empty() {
+            promote(view, node_index);
         }
         Ok(())
     }
@@ -537,6 +541,7 @@ impl<'a> Scanner<'a> {
     fn read_deferred(
         &mut self,
         schema: &Schema,
+        node_index: usize,
         node: &Node,
         view: &mut EventView<'a>,
         deferred: &Deferred,
@@ -559,7 +564,7 @@ impl<'a> Scanner<'a> {
             // deferring did not pay off
             info.learn(false);
             self.pos = at;
-            self.read_into(member, slot, info.shape, view)?;
+            self.read_into(node_index, member, slot, info.shape, view)?;
         }
         self.pos = end;
         Ok(())
@@ -577,6 +582,7 @@ impl<'a> Scanner<'a> {
     fn member(
         &mut self,
         schema: &Schema,
+        node: usize,
         member: &Member,
         index: usize,
         view: &mut EventView<'a>,
@@ -593,7 +599,15 @@ impl<'a> Scanner<'a> {
                 }
                 _ => {
                     let at = self.pos;
-                    problem(view, member.path.into(), "an object", self.input, at, true);
+                    problem(
+                        view,
+                        None,
+                        member.path.into(),
+                        "an object",
+                        self.input,
+                        at,
+                        true,
+                    );
                     self.skip_value()
                 }
             };
@@ -618,7 +632,7 @@ impl<'a> Scanner<'a> {
                 return self.skip_superseded();
             }
         }
-        self.read_into(member, slot, member.shape, view)?;
+        self.read_into(node, member, slot, member.shape, view)?;
         if member.supersedes {
             if let Some(superseded) = schema.slots[slot].supersedes.map(usize::from) {
                 if view.is_filled(slot) {
@@ -627,12 +641,9 @@ impl<'a> Scanner<'a> {
                         view.clear(superseded);
                         schema.slots[superseded].learn(true);
                     }
-                    if view
-                        .provisional
-                        .as_ref()
-                        .is_some_and(|(slot, _)| usize::from(*slot) == superseded)
-                    {
-                        view.provisional = None;
+                    if !view.provisional.is_empty() {
+                        view.provisional
+                            .retain(|(_, slot, _)| usize::from(*slot) != superseded);
                     }
                 }
             }
@@ -644,6 +655,7 @@ impl<'a> Scanner<'a> {
     #[inline]
     fn read_into(
         &mut self,
+        node: usize,
         member: &Member,
         slot: usize,
         shape: Shape,
@@ -669,7 +681,7 @@ impl<'a> Scanner<'a> {
             Ok(Some(value)) => view.set(slot, value),
             Ok(None) => {}
             Err(Stop::Malformed) => return Err(GiveUp),
-            Err(Stop::Mistyped(mistake)) => self.mistyped(member, *mistake, start, view)?,
+            Err(Stop::Mistyped(mistake)) => self.mistyped(node, member, *mistake, start, view)?,
         }
         Ok(())
     }
@@ -679,6 +691,7 @@ impl<'a> Scanner<'a> {
     #[inline(never)]
     fn mistyped(
         &mut self,
+        node: usize,
         member: &Member,
         mistake: Mistake,
         start: usize,
@@ -692,14 +705,22 @@ impl<'a> Scanner<'a> {
         if member.superseded {
             // kept aside until its object ends: a map its sibling supersedes is not the event's
             // (and a deferred one would not even have been looked at)
-            if view.provisional.is_none() {
+            if let Some(slot) = member.slot {
                 let problem = describe(field, mistake.expected, self.input, mistake.at, true);
-                view.provisional = member.slot.map(|slot| (slot, Box::new(problem)));
+                view.provisional.push((node, slot, problem));
             }
             self.pos = start;
             return self.skip_superseded();
         }
-        problem(view, field, mistake.expected, self.input, mistake.at, true);
+        problem(
+            view,
+            member.slot,
+            field,
+            mistake.expected,
+            self.input,
+            mistake.at,
+            true,
+        );
         self.pos = start;
         self.skip_value()
     }
@@ -857,26 +878,36 @@ fn mistyped(at: usize, below: String, expected: &'static str) -> Stop {
 #[inline(never)]
 fn problem(
     view: &mut EventView<'_>,
+    slot: Option<u8>,
     field: Cow<'static, str>,
     what: &str,
     input: &[u8],
     at: usize,
     found: bool,
 ) {
-    if view.problem.is_some() {
+    if view.problems.len() >= MAX_PROBLEMS {
+        view.more_problems = true;
         return;
     }
-    view.problem = Some(Box::new(describe(field, what, input, at, found)));
+    let problem = describe(field, what, input, at, found);
+    view.problems.push((slot, problem));
 }
 
-/// A superseded map's problem, its object read: the view's problem unless one came first.
+/// The problems of the superseded maps of the object of schema node `node`, that object read:
+/// those whose sibling did not supersede them become the view's.
 #[cold]
-fn promote(view: &mut EventView<'_>) {
-    if let Some((_, problem)) = view.provisional.take() {
-        if view.problem.is_none() {
-            view.problem = Some(problem);
+fn promote(view: &mut EventView<'_>, node: usize) {
+    let mut kept = Vec::new();
+    for (of, slot, problem) in std::mem::take(&mut view.provisional) {
+        if of != node {
+            kept.push((of, slot, problem));
+        } else if view.problems.len() < MAX_PROBLEMS {
+            view.problems.push((Some(slot), problem));
+        } else {
+            view.more_problems = true;
         }
     }
+    view.provisional = kept;
 }
 
 /// The problem of `field`: "expected {what}, found ..." (the value at `at` described) when
@@ -1116,6 +1147,8 @@ mod tests {
             "{\"headers\":{\"a\":\"\u{15}\"},\"multiValueHeaders\":{\"a\":[\"1\"]}}",
             r#"{"multiValueHeaders":{"a":["1"]},"headers":{"a":5}}"#,
             r#"{"headers":{"a":[true]},"httpMethod":5,"multiValueHeaders":{"a":["1"]}}"#,
+            // the map's own object ends after another one did
+            r#"{"headers":{"a":5},"requestContext":{"stage":"s"},"multiValueHeaders":{"a":["1"]}}"#,
         ];
         for round in 0..2 {
             for input in odd {
@@ -1127,6 +1160,17 @@ mod tests {
                     .then(|| "httpMethod".to_owned());
                 assert_eq!(problem, Some(expected), "round {round}: {input}");
             }
+            // two superseded maps, one superseded, the other not: its problem stays
+            let two =
+                r#"{"headers":{"a":5},"queryStringParameters":{"q":5},"multiValueHeaders":{}}"#;
+            let problem = EventView::parse(&schema, two.as_bytes(), |view| {
+                view.and_then(|view| view.problem().map(|p| p.field.to_string()))
+            });
+            assert_eq!(
+                problem.as_deref(),
+                Some("queryStringParameters.q"),
+                "round {round}"
+            );
             // learn the other way round
             EventView::parse(&schema, v2.as_bytes(), |_| ());
         }
@@ -1286,6 +1330,49 @@ mod tests {
                 assert_eq!(view.get(BODY).unwrap().as_bytes(), b"\xff\xfe");
             },
         );
+    }
+
+    #[test]
+    fn a_source_answers_only_for_the_fields_it_reads() {
+        static MINE: &[Field] = &[Field::new("path", Shape::Str)];
+        static THEIRS: &[Field] = &[
+            Field::new("other", Shape::Str),
+            Field::new("requestContext.x", Shape::Str),
+        ];
+        let schema = Schema::build(&[MINE, THEIRS]).unwrap();
+        let (mine, theirs) = (schema.binding(0).unwrap(), schema.binding(1).unwrap());
+        let problems = |input: &str| {
+            EventView::parse(&schema, input.as_bytes(), |view| {
+                let view = view.unwrap();
+                (
+                    view.for_source(mine).problem().map(|p| p.field.to_string()),
+                    view.for_source(theirs)
+                        .problem()
+                        .map(|p| p.field.to_string()),
+                )
+            })
+        };
+        // another source's field, mistyped: not mine to refuse
+        assert_eq!(
+            problems(r#"{"other":5,"path":"/a"}"#),
+            (None, Some("other".into()))
+        );
+        // after theirs, mine is still found
+        assert_eq!(
+            problems(r#"{"other":5,"path":6}"#),
+            (Some("path".into()), Some("other".into()))
+        );
+        // an object holding fields, mistyped: every source's concern
+        assert_eq!(
+            problems(r#"{"requestContext":5,"path":"/a"}"#),
+            (Some("requestContext".into()), Some("requestContext".into()))
+        );
+        // more problems than kept: the first of all stands in for the lost ones
+        let many: String = (0..MAX_PROBLEMS + 2)
+            .map(|i| format!(r#""other":{i},"#))
+            .collect();
+        let input = format!("{{{many}\"path\":\"/a\"}}");
+        assert_eq!(problems(&input).0.as_deref(), Some("other"));
     }
 
     #[test]

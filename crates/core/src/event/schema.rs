@@ -11,7 +11,7 @@ use super::{EventView, Pairs, RawStr, StrList};
 
 /// The most fields a schema holds (over all enabled sources); a schema with more is a
 /// [`SchemaError::TooManyFields`]. At most 64: the view marks written slots in a 64-bit mask.
-pub const MAX_SLOTS: usize = 48;
+pub const MAX_SLOTS: usize = 64;
 
 /// The most members a schema object declares (its repeated-field check is a 64-bit mask).
 const MAX_MEMBERS: usize = 64;
@@ -425,6 +425,14 @@ pub struct Binding {
     paths: &'static [Field],
 }
 
+impl Binding {
+    /// Whether the source reads the field in `slot`.
+    #[inline]
+    pub(crate) fn reads(&self, slot: u8) -> bool {
+        self.slots.contains(&slot)
+    }
+}
+
 /// Why declarations cannot be merged into a schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -746,10 +754,11 @@ impl<'v, 'a> SourceView<'v, 'a> {
             .map_or("(event)", Field::path)
     }
 
-    /// The first mistyped or repeated field of the event, if any.
+    /// The first mistyped or repeated field of the event among those this source reads (or an
+    /// object holding them), if any.
     #[inline]
     pub fn problem(&self) -> Option<&'v Problem> {
-        self.view.problem()
+        self.view.problem_for(self.binding)
     }
 }
 
