@@ -181,8 +181,9 @@ impl<S> Gateway<S> {
     }
 
     /// Off Lambda: the front door the local server emulates. Takes precedence over
-    /// `LAMBDA_GATEWAY_SOURCE`; without either, a source forced with
-    /// [`source`](Self::source) is emulated, else an HTTP API (payload 2.0).
+    /// `LAMBDA_GATEWAY_SOURCE`; without either, the first front door of a source forced with
+    /// [`source`](Self::source) is emulated, else an HTTP API (payload 2.0, `apigw_http`) when
+    /// that source is enabled, else the first enabled front door.
     #[cfg(feature = "local")]
     #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
     pub fn local_source(mut self, source: crate::LocalSource) -> Self {
@@ -385,14 +386,19 @@ where
                 Claim::Claimed => {
                     return Self::convert_with(registered, &source_view, event, route);
                 }
-                Claim::Refused(what) => return self.unclaimed(event, route, Some(what)),
+                Claim::Refused(what) => {
+                    return self.explain(registry, view, event, route, Some(what));
+                }
                 Claim::Unclaimed => {}
             }
         }
-        self.explain(registry, view, event, route)
+        self.explain(registry, view, event, route, None)
     }
 
-    /// An event no source claimed: a near miss of a source's format is that source's error.
+    /// An event no source claimed (`refused`: what a source that refused it said it is): a near
+    /// miss of a source's format is that source's error (a WebSocket event without its
+    /// connection id, which REST refuses as WebSocket-shaped, is explained by the WebSocket
+    /// source); anything else is unclaimed.
     #[cold]
     fn explain(
         &self,
@@ -400,6 +406,7 @@ where
         view: &EventView<'_>,
         event: &Bytes,
         route: &mut Route,
+        refused: Option<&'static str>,
     ) -> Result<Request<Body>, Error> {
         for registered in &registry.sources {
             if let Some(error) = registered
@@ -409,7 +416,7 @@ where
                 return Err(error);
             }
         }
-        self.unclaimed(event, route, None)
+        self.unclaimed(event, route, refused)
     }
 
     /// Converts an event with its source; a mistyped or repeated field is that source's
