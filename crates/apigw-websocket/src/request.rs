@@ -126,7 +126,7 @@ fn text(event: &Bytes, field: &RawStr<'_>) -> SharedStr {
     let bytes = share(event, field);
     match SharedStr::from_utf8(bytes) {
         Ok(text) => text,
-        // view strings are JSON strings, so UTF-8; never a panic if one is not
+        // the reader does not check UTF-8 (JSON escapes can make lone surrogates): lossy then
         Err(_) => SharedStr::from(String::from_utf8_lossy(field.as_bytes()).into_owned()),
     }
 }

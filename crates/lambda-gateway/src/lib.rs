@@ -1,6 +1,7 @@
 //! Run any [`tower`] HTTP service — an axum `Router`, a `tower::service_fn`, ... — on AWS Lambda
-//! behind every HTTP front door: API Gateway REST APIs, HTTP APIs, Function URLs and Application
-//! Load Balancers. One line to start, no handler rewrite; each event's source is detected.
+//! behind every HTTP front door: API Gateway REST, HTTP and WebSocket APIs, Function URLs,
+//! Application Load Balancers and VPC Lattice. One line to start, no handler rewrite; each
+//! event's source is detected.
 //!
 //! ```no_run
 //! use lambda_gateway::Body;
@@ -36,7 +37,13 @@
 // With every source feature off the crate still builds (each event is then answered with an
 // error naming the feature to enable), but the per-source code paths are empty.
 #![cfg_attr(
-    not(any(feature = "apigw_rest", feature = "apigw_http", feature = "alb")),
+    not(any(
+        feature = "apigw_rest",
+        feature = "apigw_http",
+        feature = "alb",
+        feature = "vpc_lattice",
+        feature = "apigw_websocket"
+    )),
     allow(unused, unreachable_code)
 )]
 

@@ -5,7 +5,8 @@ use std::{any::Any, fmt};
 use lambda_gateway_core::{Error, RequestContext, Source};
 
 /// The full typed event a request came from: the `aws_lambda_events` type of its source (each
-/// source crate names it as its `TypedEvent`), behind a downcast.
+/// source crate names it as its `TypedEvent`; VPC Lattice's are `TypedEventV1` and
+/// `TypedEventV2`, by the event's structure), behind a downcast.
 ///
 /// ```
 /// # fn doc(context: &lambda_gateway::RequestContext) -> Result<(), lambda_gateway::Error> {

@@ -257,8 +257,7 @@ fn text_in(raw_event: &Bytes, text: Option<&RawStr<'_>>) -> Option<Text> {
 mod probe {
     lambda_gateway_core::fields! {
         pub(crate) static FIELDS;
-        pub(crate) const VERSION: Str = "version";
-        pub(crate) const REQUEST_CONTEXT: Present = "requestContext";
+        pub(crate) const SERVICE_ARN: Present = "requestContext.serviceArn";
         pub(crate) const TIME_EPOCH: Str = "requestContext.timeEpoch";
     }
 }
@@ -281,7 +280,8 @@ fn read_time_epoch(raw_event: &Bytes) -> Option<Text> {
     })
 }
 
-/// Whether a raw event is of the v2 structure: `"version": "2.0"` or a `requestContext`.
+/// Whether a raw event is of the v2 structure: by `requestContext.serviceArn`, the rule the
+/// source claims v2 events by.
 pub(crate) fn is_v2_event(raw_event: &[u8]) -> bool {
     let Some(schema) = probe_schema() else {
         return false;
@@ -292,10 +292,7 @@ pub(crate) fn is_v2_event(raw_event: &[u8]) -> bool {
     EventView::parse(schema, raw_event, |view| {
         view.is_some_and(|view| {
             let view = view.for_source(binding);
-            view.get(probe::REQUEST_CONTEXT)
-                || view
-                    .get(probe::VERSION)
-                    .is_some_and(|v| v.as_bytes() == b"2.0")
+            view.get(probe::SERVICE_ARN)
         })
     })
 }

@@ -245,8 +245,8 @@ impl EventSource for VpcLattice {
 }
 
 impl TypedSource for VpcLattice {
-    /// A [`TypedEventV2`] when the event has `"version": "2.0"` or a `requestContext`, a
-    /// [`TypedEventV1`] otherwise.
+    /// A [`TypedEventV2`] when the event has `requestContext.serviceArn` (how v2 events are
+    /// claimed), a [`TypedEventV1`] otherwise.
     fn parse_typed_event(raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
         if context::is_v2_event(raw_event) {
             lambda_gateway_core::typed_event::<TypedEventV2>(SOURCE, raw_event)

@@ -342,7 +342,7 @@ fn headers_are_always_written_and_binary_bodies_are_base64() {
 }
 
 #[test]
-fn typed_events_are_v2_with_a_request_context_or_version_and_v1_otherwise() {
+fn typed_events_are_v2_by_service_arn_as_claimed_and_v1_otherwise() {
     let v2_event = r#"{"version":"2.0","path":"/","method":"GET","headers":{"a":["b"]},"queryStringParameters":{"k":"v"},
         "requestContext":{"serviceNetworkArn":"sn","serviceArn":"svc","targetGroupArn":"tg","region":"r","timeEpoch":"1"}}"#;
     let typed = VpcLattice::parse_typed_event(v2_event.as_bytes()).unwrap();
@@ -352,8 +352,9 @@ fn typed_events_are_v2_with_a_request_context_or_version_and_v1_otherwise() {
     let typed = VpcLattice::parse_typed_event(v1_event.as_bytes()).unwrap();
     let typed = typed.downcast_ref::<TypedEventV1>().unwrap();
     assert_eq!(typed.raw_path.as_deref(), Some("/a?b=c"));
-    // a v2 event without its request context is a v2 event in error, not a v1 event
-    let broken = r#"{"version":"2.0","path":"/","method":"GET"}"#;
+    // a v2 event (its service ARN says so) that aws_lambda_events cannot read is an error
+    let broken =
+        r#"{"version":"2.0","path":5,"method":"GET","requestContext":{"serviceArn":"svc"}}"#;
     assert!(VpcLattice::parse_typed_event(broken.as_bytes()).is_err());
     assert!(VpcLattice::parse_typed_event(b"not json").is_err());
 }
