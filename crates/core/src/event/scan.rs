@@ -226,7 +226,7 @@ impl<'a> Scanner<'a> {
     // ------------------------------------------------------------------------ strings
 
     /// The rest of a string whose opening quote was consumed, escapes resolved.
-    #[inline]
+    #[inline(always)]
     fn string_body(&mut self) -> Scan<RawStr<'a>> {
         let start = self.pos;
         let end = find_quote_or_backslash(self.input, start);

@@ -11,7 +11,7 @@ use super::{EventView, Pairs, RawStr, StrList};
 
 /// The most fields a schema holds (over all enabled sources); a schema with more is a
 /// [`SchemaError::TooManyFields`]. At most 64: the view marks written slots in a 64-bit mask.
-pub const MAX_SLOTS: usize = 64;
+pub const MAX_SLOTS: usize = 48;
 
 /// The most members a schema object declares (its repeated-field check is a 64-bit mask).
 const MAX_MEMBERS: usize = 64;
