@@ -273,15 +273,6 @@ impl<'a> EventView<'a> {
         self.slots.get(index)
     }
 
-    /// The slot at `index`, when it was written.
-    #[inline]
-    pub(crate) fn filled_slot(&self, index: usize) -> Option<&Slot<'a>> {
-        if self.filled & (1 << index) == 0 {
-            return None;
-        }
-        self.slots.get(index)
-    }
-
     /// This view as `binding`'s source reads it.
     #[inline]
     pub fn for_source<'v>(&'v self, binding: &'v Binding) -> SourceView<'v, 'a> {

@@ -741,7 +741,8 @@ impl<'v, 'a> SourceView<'v, 'a> {
             .binding
             .slots
             .get(usize::from(field.index))
-            .and_then(|&slot| self.view.filled_slot(usize::from(slot)));
+            // a slot never written holds `Slot::Empty`, which every kind reads as absent
+            .and_then(|&slot| self.view.slot(usize::from(slot)));
         K::read(slot)
     }
 
