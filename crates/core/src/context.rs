@@ -92,24 +92,74 @@ impl From<&'static str> for SharedStr {
 #[derive(Clone)]
 pub struct RequestContext {
     pub(crate) source: Source,
-    pub(crate) request_id: Option<Text>,
-    pub(crate) source_ip: Option<Text>,
-    pub(crate) stage: Option<Text>,
-    pub(crate) domain_name: Option<Text>,
-    pub(crate) event_kind: Option<Text>,
+    pub(crate) request_id: Option<EventText>,
+    pub(crate) source_ip: Option<EventText>,
+    pub(crate) stage: Option<EventText>,
+    pub(crate) domain_name: Option<EventText>,
+    pub(crate) event_kind: Option<EventText>,
     pub(crate) multi_value: bool,
     pub(crate) function_url: bool,
     pub(crate) raw_event: Bytes,
 }
 
-/// A context field's text: a range of the raw event (no copy, no reference count to keep), or
-/// text of its own.
+/// A field of a raw event kept as text for later: a range of the event when the field stands in
+/// it as it is (no copy, no reference count to keep), else text of its own. The
+/// [`RequestContext`] keeps its fields so, and a source's context extension can too; read one
+/// back with [`resolve`](Self::resolve) against the same raw event.
 #[derive(Clone, Debug)]
-pub(crate) enum Text {
+pub struct EventText(Repr);
+
+#[derive(Clone, Debug)]
+enum Repr {
     /// `raw_event[start..start + len]`, checked to be UTF-8 when set.
     InEvent { start: u32, len: u32 },
     /// Text that is not in the raw event as it is (it had JSON escapes, or came from elsewhere).
     Own(SharedStr),
+}
+
+impl EventText {
+    /// `text`, a string of the view read from `raw_event`, kept: a range of the event when it
+    /// lies in it as it is (a view string without JSON escapes, or part of one), a copy
+    /// otherwise; `None` when absent or not UTF-8.
+    #[inline]
+    pub fn from_event(raw_event: &Bytes, text: Option<&RawStr<'_>>) -> Option<Self> {
+        let text = text?;
+        let bytes = text.as_bytes();
+        let start = (bytes.as_ptr() as usize).wrapping_sub(raw_event.as_ptr() as usize);
+        let inside = text.is_borrowed()
+            && start <= raw_event.len()
+            && bytes.len() <= raw_event.len() - start;
+        match (u32::try_from(start), u32::try_from(bytes.len())) {
+            (Ok(start), Ok(len)) if inside => {
+                std::str::from_utf8(bytes).ok()?;
+                Some(Self(Repr::InEvent { start, len }))
+            }
+            _ => SharedStr::from_utf8(Bytes::copy_from_slice(bytes))
+                .ok()
+                .map(|text| Self(Repr::Own(text))),
+        }
+    }
+
+    /// The text, `raw_event` being the event it was kept from.
+    #[inline]
+    pub fn resolve<'s>(&'s self, raw_event: &'s Bytes) -> Option<&'s str> {
+        match &self.0 {
+            Repr::InEvent { start, len } => {
+                let start = usize::try_from(*start).ok()?;
+                let end = start.checked_add(usize::try_from(*len).ok()?)?;
+                // in bounds and UTF-8: both checked when the text was kept
+                std::str::from_utf8(raw_event.get(start..end)?).ok()
+            }
+            Repr::Own(text) => Some(text.as_str()),
+        }
+    }
+}
+
+impl From<SharedStr> for EventText {
+    #[inline]
+    fn from(text: SharedStr) -> Self {
+        Self(Repr::Own(text))
+    }
 }
 
 impl fmt::Debug for RequestContext {
@@ -145,40 +195,16 @@ impl RequestContext {
         }
     }
 
-    /// Text of the raw event as a field: a range of the event when `text` lies in it as it is
-    /// (a view string without JSON escapes, or part of one), a copy otherwise; `None` when
-    /// absent or not UTF-8.
+    /// Text of the raw event as a field (see [`EventText::from_event`]).
     #[inline]
-    fn event_text(&self, text: Option<&RawStr<'_>>) -> Option<Text> {
-        let text = text?;
-        let bytes = text.as_bytes();
-        let start = (bytes.as_ptr() as usize).wrapping_sub(self.raw_event.as_ptr() as usize);
-        let inside = text.is_borrowed()
-            && start <= self.raw_event.len()
-            && bytes.len() <= self.raw_event.len() - start;
-        match (u32::try_from(start), u32::try_from(bytes.len())) {
-            (Ok(start), Ok(len)) if inside => {
-                std::str::from_utf8(bytes).ok()?;
-                Some(Text::InEvent { start, len })
-            }
-            _ => SharedStr::from_utf8(Bytes::copy_from_slice(bytes))
-                .ok()
-                .map(Text::Own),
-        }
+    fn event_text(&self, text: Option<&RawStr<'_>>) -> Option<EventText> {
+        EventText::from_event(&self.raw_event, text)
     }
 
     /// A field's text.
     #[inline]
-    fn resolve<'s>(&'s self, text: &'s Option<Text>) -> Option<&'s str> {
-        match text.as_ref()? {
-            Text::InEvent { start, len } => {
-                let (start, len) = (*start as usize, *len as usize);
-                // in bounds and UTF-8: both checked when the field was set
-                let bytes = self.raw_event.get(start..start + len)?;
-                std::str::from_utf8(bytes).ok()
-            }
-            Text::Own(text) => Some(text.as_str()),
-        }
+    fn resolve<'s>(&'s self, text: &'s Option<EventText>) -> Option<&'s str> {
+        text.as_ref()?.resolve(&self.raw_event)
     }
 
     #[doc(hidden)] // built by the source crates, not by users
@@ -193,7 +219,7 @@ impl RequestContext {
     /// Sets the request id.
     #[inline]
     pub fn with_request_id(mut self, request_id: Option<SharedStr>) -> Self {
-        self.request_id = request_id.map(Text::Own);
+        self.request_id = request_id.map(EventText::from);
         self
     }
 
@@ -210,7 +236,7 @@ impl RequestContext {
     /// Sets the source IP.
     #[inline]
     pub fn with_source_ip(mut self, source_ip: Option<SharedStr>) -> Self {
-        self.source_ip = source_ip.map(Text::Own);
+        self.source_ip = source_ip.map(EventText::from);
         self
     }
 
@@ -228,7 +254,7 @@ impl RequestContext {
     /// Sets the stage.
     #[inline]
     pub fn with_stage(mut self, stage: Option<SharedStr>) -> Self {
-        self.stage = stage.map(Text::Own);
+        self.stage = stage.map(EventText::from);
         self
     }
 
@@ -245,7 +271,7 @@ impl RequestContext {
     /// Sets the domain name.
     #[inline]
     pub fn with_domain_name(mut self, domain_name: Option<SharedStr>) -> Self {
-        self.domain_name = domain_name.map(Text::Own);
+        self.domain_name = domain_name.map(EventText::from);
         self
     }
 
@@ -254,7 +280,7 @@ impl RequestContext {
     #[inline]
     #[must_use]
     pub fn with_event_kind(mut self, kind: Option<SharedStr>) -> Self {
-        self.event_kind = kind.map(Text::Own);
+        self.event_kind = kind.map(EventText::from);
         self
     }
 
@@ -281,7 +307,7 @@ impl RequestContext {
     #[inline]
     pub fn or_request_id(&mut self, request_id: impl FnOnce() -> Option<String>) {
         if self.request_id.is_none() {
-            self.request_id = request_id().map(|id| Text::Own(SharedStr::from(id)));
+            self.request_id = request_id().map(|id| EventText::from(SharedStr::from(id)));
         }
     }
 
@@ -368,14 +394,17 @@ mod tests {
             .with_stage_from_event(Some(&escaped))
             .with_source_ip_from_event(Some(&RawStr(std::borrow::Cow::Borrowed(b"\xff"))))
             .with_domain_name_from_event(Some(&RawStr(std::borrow::Cow::Borrowed(b"elsewhere"))));
-        assert!(matches!(context.request_id, Some(Text::InEvent { .. })));
+        assert!(matches!(
+            context.request_id,
+            Some(EventText(Repr::InEvent { .. }))
+        ));
         assert_eq!(context.request_id(), Some("abc"));
-        assert!(matches!(context.stage, Some(Text::Own(_))));
+        assert!(matches!(context.stage, Some(EventText(Repr::Own(_)))));
         assert_eq!(context.stage(), Some("caf\u{e9}"));
         // not UTF-8: left unset
         assert_eq!(context.source_ip(), None);
         // borrowed from another buffer: copied
-        assert!(matches!(context.domain_name, Some(Text::Own(_))));
+        assert!(matches!(context.domain_name, Some(EventText(Repr::Own(_)))));
         assert_eq!(context.domain_name(), Some("elsewhere"));
         let shown = format!("{context:?}");
         assert!(shown.contains(r#"request_id: Some("abc")"#), "{shown}");

@@ -30,7 +30,7 @@ mod source;
 mod swar;
 
 pub use body::Body;
-pub use context::{RequestContext, SharedStr, Source};
+pub use context::{EventText, RequestContext, SharedStr, Source};
 pub use error::{BoxError, Error};
 pub use policy::{BinaryPolicy, MediaPattern};
 pub use source::{Claim, EventSource, ResponseLimit, TypedSource, typed_event};

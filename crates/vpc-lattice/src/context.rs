@@ -4,8 +4,8 @@ use std::{fmt, sync::OnceLock};
 
 use bytes::Bytes;
 use lambda_gateway_core::{
-    SharedStr,
-    event::{EventView, RawStr, Schema, SourceView},
+    EventText,
+    event::{EventView, Schema, SourceView},
 };
 
 use crate::fields::*;
@@ -18,16 +18,6 @@ pub enum EventVersion {
     V1,
     /// `V2`: `"version": "2.0"`, list values, a `requestContext`.
     V2,
-}
-
-/// A context field's text: a range of the raw event (no copy, no reference count), or text of
-/// its own (a string that had JSON escapes).
-#[derive(Clone)]
-enum Text {
-    /// `raw_event[start..start + len]`, checked to be UTF-8 when set.
-    InEvent { start: u32, len: u32 },
-    /// Text that is not in the raw event as it is.
-    Own(SharedStr),
 }
 
 /// What VPC Lattice said about a request beyond the HTTP request itself: the service network,
@@ -47,19 +37,19 @@ enum Text {
 pub struct LatticeContext {
     raw_event: Bytes,
     version: EventVersion,
-    service_network_arn: Option<Text>,
-    service_arn: Option<Text>,
-    target_group_arn: Option<Text>,
-    region: Option<Text>,
+    service_network_arn: Option<EventText>,
+    service_arn: Option<EventText>,
+    target_group_arn: Option<EventText>,
+    region: Option<EventText>,
     /// Whether the view saw `requestContext.timeEpoch` (read on first use, see
     /// [`time_epoch`](Self::time_epoch)).
     has_time_epoch: bool,
-    time_epoch: OnceLock<Option<Text>>,
-    source_vpc_arn: Option<Text>,
-    identity_type: Option<Text>,
-    principal: Option<Text>,
-    principal_org_id: Option<Text>,
-    session_name: Option<Text>,
+    time_epoch: OnceLock<Option<EventText>>,
+    source_vpc_arn: Option<EventText>,
+    identity_type: Option<EventText>,
+    principal: Option<EventText>,
+    principal_org_id: Option<EventText>,
+    session_name: Option<EventText>,
 }
 
 /// The caller as VPC Lattice identified it (v2 `requestContext.identity`): a view of a
@@ -93,7 +83,7 @@ impl LatticeContext {
     /// The context of a v2 event, from its view (`raw_event` is the payload the view was read
     /// from).
     pub(crate) fn v2(event: &SourceView<'_, '_>, raw_event: Bytes) -> Self {
-        let text = |field| text_in(&raw_event, field);
+        let text = |field| EventText::from_event(&raw_event, field);
         Self {
             version: EventVersion::V2,
             service_network_arn: text(event.get(SERVICE_NETWORK_ARN)),
@@ -113,16 +103,8 @@ impl LatticeContext {
 
     /// A field's text.
     #[inline]
-    fn resolve<'s>(&'s self, text: &'s Option<Text>) -> Option<&'s str> {
-        match text.as_ref()? {
-            Text::InEvent { start, len } => {
-                let start = usize::try_from(*start).ok()?;
-                let end = start.checked_add(usize::try_from(*len).ok()?)?;
-                // in bounds and UTF-8: both checked when the field was set
-                std::str::from_utf8(self.raw_event.get(start..end)?).ok()
-            }
-            Text::Own(text) => Some(text.as_str()),
-        }
+    fn resolve<'s>(&'s self, text: &'s Option<EventText>) -> Option<&'s str> {
+        text.as_ref()?.resolve(&self.raw_event)
     }
 
     /// The event structure the request came in.
@@ -238,21 +220,6 @@ impl fmt::Debug for LatticeIdentity<'_> {
     }
 }
 
-/// Text of the raw event as a field: a range of the event when `text` lies in it as it is (a
-/// view string without JSON escapes), a copy otherwise; `None` when absent or not UTF-8.
-fn text_in(raw_event: &Bytes, text: Option<&RawStr<'_>>) -> Option<Text> {
-    let text = text?;
-    let bytes = text.as_bytes();
-    let utf8 = std::str::from_utf8(bytes).ok()?;
-    let start = (bytes.as_ptr() as usize).wrapping_sub(raw_event.as_ptr() as usize);
-    let inside =
-        text.is_borrowed() && start <= raw_event.len() && bytes.len() <= raw_event.len() - start;
-    match (u32::try_from(start), u32::try_from(bytes.len())) {
-        (Ok(start), Ok(len)) if inside => Some(Text::InEvent { start, len }),
-        _ => Some(Text::Own(SharedStr::from(utf8.to_owned()))),
-    }
-}
-
 /// The few fields read outside the request's conversion: a schema of their own.
 mod probe {
     lambda_gateway_core::fields! {
@@ -271,12 +238,12 @@ fn probe_schema() -> Option<&'static Schema> {
 }
 
 /// `requestContext.timeEpoch` of a raw event, when a string.
-fn read_time_epoch(raw_event: &Bytes) -> Option<Text> {
+fn read_time_epoch(raw_event: &Bytes) -> Option<EventText> {
     let schema = probe_schema()?;
     let binding = schema.binding(0)?;
     EventView::parse(schema, raw_event, |view| {
         let view = view?.for_source(binding);
-        text_in(raw_event, view.get(probe::TIME_EPOCH))
+        EventText::from_event(raw_event, view.get(probe::TIME_EPOCH))
     })
 }
 
