@@ -5,8 +5,8 @@
 use bytes::Bytes;
 use http::{Response, request::Parts};
 use lambda_gateway_core::local::{
-    ACCOUNT_ID, Connection, FrontDoor, ResponseEvent, append_header, body_fields, group,
-    header_lists, multi_map, raw_pairs, single_map, string, strings,
+    ACCOUNT_ID, Connection, FrontDoor, ResponseEvent, append_forwarded_for, append_header,
+    body_fields, group, header_lists, multi_map, raw_pairs, single_map, string, strings,
 };
 use serde_json::{Map, Value, json};
 
@@ -69,20 +69,7 @@ fn event(parts: &Parts, body: &[u8], connection: &Connection, multi_value: bool)
             .filter(|(n, _)| !matches!(*n, "x-forwarded-proto" | "x-forwarded-port"))
             .flat_map(|(n, vs)| vs.into_iter().map(move |v| (n.to_owned(), v))),
     );
-    let peer = connection.peer.ip().to_string();
-    match headers
-        .iter_mut()
-        .find(|(name, _)| name == "x-forwarded-for")
-    {
-        Some((_, values)) => match values.last_mut() {
-            Some(last) if !last.trim_matches([' ', '\t']).is_empty() => {
-                *last = format!("{last}, {peer}")
-            }
-            Some(last) => *last = peer,
-            None => values.push(peer),
-        },
-        None => headers.push(("x-forwarded-for".to_owned(), vec![peer])),
-    }
+    append_forwarded_for(&mut headers, connection.peer.ip().to_string());
     headers.push(("x-forwarded-proto".to_owned(), vec!["http".to_owned()]));
     headers.push((
         "x-forwarded-port".to_owned(),

@@ -13,9 +13,9 @@ use http::{Response, header::SET_COOKIE, request::Parts};
 use lambda_gateway_core::{
     ResponseLimit,
     local::{
-        ACCOUNT_ID, Connection, FrontDoor, LAMBDA_PAYLOAD_LIMIT, ResponseEvent, append_header,
-        body_fields, group, header_lists, multi_map, percent_decode, raw_pairs, single_map, string,
-        strings,
+        ACCOUNT_ID, Connection, FrontDoor, LAMBDA_PAYLOAD_LIMIT, ResponseEvent,
+        append_forwarded_for, append_header, body_fields, group, header_lists, multi_map,
+        percent_decode, raw_pairs, single_map, string, strings,
     },
 };
 use serde_json::{Map, Value, json};
@@ -147,20 +147,7 @@ fn headers(parts: &Parts, connection: &Connection) -> Vec<(String, Vec<String>)>
         .into_iter()
         .map(|(name, values)| (name.to_owned(), values))
         .collect();
-    let peer = connection.peer.ip().to_string();
-    match headers
-        .iter_mut()
-        .find(|(name, _)| name == "x-forwarded-for")
-    {
-        Some((_, values)) => match values.last_mut() {
-            Some(last) if !last.trim_matches([' ', '\t']).is_empty() => {
-                *last = format!("{last}, {peer}");
-            }
-            Some(last) => *last = peer,
-            None => values.push(peer),
-        },
-        None => headers.push(("x-forwarded-for".to_owned(), vec![peer])),
-    }
+    append_forwarded_for(&mut headers, connection.peer.ip().to_string());
     headers
 }
 

@@ -129,6 +129,25 @@ pub fn multi_map(grouped: &[(String, Vec<String>)]) -> Value {
     )
 }
 
+/// Appends the client's address to `X-Forwarded-For` in grouped headers, as ALB (in its
+/// default `append` mode) and VPC Lattice do: to the last line the client sent, or as a new
+/// header when it sent none (an empty last line is replaced).
+pub fn append_forwarded_for(headers: &mut Vec<(String, Vec<String>)>, peer: String) {
+    match headers
+        .iter_mut()
+        .find(|(name, _)| name == "x-forwarded-for")
+    {
+        Some((_, values)) => match values.last_mut() {
+            Some(last) if !last.trim_matches([' ', '\t']).is_empty() => {
+                *last = format!("{last}, {peer}");
+            }
+            Some(last) => *last = peer,
+            None => values.push(peer),
+        },
+        None => headers.push(("x-forwarded-for".to_owned(), vec![peer])),
+    }
+}
+
 /// The request's `Host` header, `localhost` without one.
 pub fn host(parts: &Parts) -> String {
     parts.headers.get(http::header::HOST).map_or_else(

@@ -20,8 +20,8 @@ pub use deliver::{
     HeaderObjects, ResponseEvent, append_header, body, header_bytes, members, string, strings,
 };
 pub use emulate::{
-    ACCOUNT_ID, API_ID, body_fields, group, header_lists, host, multi_map, now_ms, percent_decode,
-    raw_pairs, single_map, user_agent,
+    ACCOUNT_ID, API_ID, append_forwarded_for, body_fields, group, header_lists, host, multi_map,
+    now_ms, percent_decode, raw_pairs, single_map, user_agent,
 };
 
 use std::{fmt, net::SocketAddr};
