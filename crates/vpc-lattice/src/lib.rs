@@ -125,9 +125,9 @@ pub mod fields {
         /// v2 `requestContext.region`.
         pub const REGION: Str = "requestContext.region";
         /// v2 `requestContext.timeEpoch`: only its presence. Lattice sends a string, API
-        /// Gateway payload 2.0 a number at the same path, so it cannot be declared a string here
-        /// (every HTTP API event would be mistyped); [`LatticeContext::time_epoch`] reads it on
-        /// first use instead.
+        /// Gateway payload 2.0 a number at the same path: declared a string, every HTTP API
+        /// event would carry a (costly, if harmless: not the HTTP source's field) mistyped-field
+        /// problem; [`LatticeContext::time_epoch`] reads it on first use instead.
         ///
         /// [`LatticeContext::time_epoch`]: crate::LatticeContext::time_epoch
         pub const TIME_EPOCH: Present = "requestContext.timeEpoch";
