@@ -7,10 +7,10 @@ use bytes::Bytes;
 use http::{HeaderName, Request};
 use lambda_gateway_core::{
     Body, Error, RequestContext,
-    event::{Pairs, RawStr, SourceView},
+    event::{RawStr, SourceView},
     request::{
-        Form, append_headers, build_request, decode_body, header_map_with_capacity, parse_method,
-        push_query, query_capacity, request_target,
+        Form, build_request, decode_body, headers_from, parse_method, push_query, query_capacity,
+        request_target,
     },
 };
 
@@ -60,14 +60,14 @@ pub(crate) fn parse_request(
     );
 
     let multi_value_headers = event.get(MULTI_VALUE_HEADERS);
-    let (pairs, field) = match (multi_value_headers, event.get(HEADERS)) {
-        (Some(pairs), _) => (Some(pairs), "multiValueHeaders"),
-        (None, pairs) => (pairs, "headers"),
-    };
-    let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len));
-    if let Some(pairs) = pairs {
-        append_headers(&mut headers, SOURCE, field, &raw_event, pairs)?;
-    }
+    let headers = headers_from(
+        SOURCE,
+        &raw_event,
+        &[
+            (multi_value_headers, "multiValueHeaders"),
+            (event.get(HEADERS), "headers"),
+        ],
+    )?;
 
     let is_base64 = event.get(IS_BASE64_ENCODED).unwrap_or(false);
     let body = decode_body(SOURCE, &raw_event, event.get(BODY), is_base64)?;

@@ -4,8 +4,8 @@ use lambda_gateway_core::{
     Body, Error, RequestContext, SharedStr,
     event::{Pairs, RawStr, SourceView},
     request::{
-        Form, append_headers, build_request, decode_body, default_host, excerpt,
-        header_map_with_capacity, push_query, query_capacity, share,
+        Form, build_request, decode_body, default_host, excerpt, headers_from, push_query,
+        query_capacity, share,
     },
 };
 
@@ -90,14 +90,14 @@ pub(crate) fn parse_request(
     };
 
     let multi_value_headers = event.get(MULTI_VALUE_HEADERS);
-    let (pairs, field) = match (multi_value_headers, event.get(HEADERS)) {
-        (Some(pairs), _) => (Some(pairs), "multiValueHeaders"),
-        (None, pairs) => (pairs, "headers"),
-    };
-    let mut headers = header_map_with_capacity(pairs.map_or(0, Pairs::len));
-    if let Some(pairs) = pairs {
-        append_headers(&mut headers, SOURCE, field, &raw_event, pairs)?;
-    }
+    let mut headers = headers_from(
+        SOURCE,
+        &raw_event,
+        &[
+            (multi_value_headers, "multiValueHeaders"),
+            (event.get(HEADERS), "headers"),
+        ],
+    )?;
     let is_base64 = event.get(IS_BASE64_ENCODED).unwrap_or(false);
     let body = decode_body(SOURCE, &raw_event, event.get(BODY), is_base64)?;
 
