@@ -2,7 +2,7 @@
 //!
 //! For every request it answers 200, `content-type: application/json`, body
 //! `{"method", "uri", "path", "query", "headers": [[name, value], ...], "body_base64", "source",
-//! "context": {"request_id", "source_ip", "stage", "websocket", "lattice"}}`:
+//! "context": {"request_id", "source_ip", "stage", "websocket", "lattice"}, "lambda"}`:
 //! - `uri` is the full URI string the service saw (origin form: path and query), `path` the URI
 //!   path still percent-encoded, `query` the URI query or `null`;
 //! - `headers` lists every value in order (grouped by name, as `http::HeaderMap` keeps them);
@@ -14,6 +14,9 @@
 //!   WebSocket events (`event_type` `CONNECT`, `MESSAGE` or `DISCONNECT`), `null` otherwise;
 //!   `context.lattice` is `{"service_arn", "target_group_arn", "source_vpc_arn"}` for VPC Lattice
 //!   events (each `null` where the event has none: v1 events carry none), `null` otherwise;
+//! - `lambda` is `{"request_id", "deadline_ms", "invoked_function_arn", "trace_id"}` from the
+//!   invocation's Lambda context (`trace_id` `null` when the invocation has none), `null` offline
+//!   (the local server, `--event` replays);
 //! - with `LAMBDA_GATEWAY_PASS_THROUGH_PATH` set (as for any app using `run()`), an event no HTTP
 //!   source claims is echoed as the `POST` the service saw, and the echo's body is the
 //!   invocation's result.
@@ -22,14 +25,20 @@
 //! - `x-echo-response: {"status": N, "headers": [[name, value], ...], "body_base64": "..."}` —
 //!   answer exactly that (a value that is not such JSON answers 400 saying why);
 //! - `x-echo-error` — the service returns `Err` (the adapter answers 500);
-//! - `x-echo-panic` — the handler panics (the adapter answers 500 and serves the next event).
+//! - `x-echo-panic` — the handler panics (the adapter answers 500 and serves the next event);
+//! - `x-echo-sleep-ms: N` (0 to 10000) — wait N ms before answering (a concurrency probe; any
+//!   other value answers 400 saying why).
+//!
+//! It serves invocations concurrently where Lambda hands them out so (`AWS_LAMBDA_MAX_CONCURRENCY`
+//! above 1, Lambda Managed Instances). On SIGTERM (or Ctrl-C locally) it prints
+//! `echo: shutdown hook ran` to stderr and exits 0.
 //!
 //! Offline: `cargo run --example echo -- --event FILE` prints the response event.
 
 #[path = "../replay.rs"]
 mod replay;
 
-use std::borrow::Cow;
+use std::{borrow::Cow, time::Duration};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -60,6 +69,17 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
     if request.headers().contains_key("x-echo-error") {
         return Err("x-echo-error: the echo service fails on request".into());
     }
+    if let Some(value) = request.headers().get("x-echo-sleep-ms") {
+        match sleep_ms(value) {
+            Ok(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            Err(reason) => {
+                let mut response =
+                    Response::new(Body::from(format!("bad x-echo-sleep-ms: {reason}")));
+                *response.status_mut() = StatusCode::BAD_REQUEST;
+                return Ok(response);
+            }
+        }
+    }
     if let Some(spec) = request.headers().get("x-echo-response") {
         return Ok(scripted(spec).unwrap_or_else(|reason| {
             let mut response = Response::new(Body::from(format!("bad x-echo-response: {reason}")));
@@ -83,6 +103,17 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
             "source_vpc_arn": lattice.identity().source_vpc_arn(),
         })
     });
+    let lambda = request
+        .extensions()
+        .get::<lambda_gateway::lambda_runtime::Context>()
+        .map(|lambda| {
+            json!({
+                "request_id": lambda.request_id,
+                "deadline_ms": lambda.deadline,
+                "invoked_function_arn": lambda.invoked_function_arn,
+                "trace_id": lambda.xray_trace_id,
+            })
+        });
     let headers: Vec<Value> = request
         .headers()
         .iter()
@@ -103,12 +134,24 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
             "websocket": websocket,
             "lattice": lattice,
         },
+        "lambda": lambda,
     });
     let mut response = Response::new(Body::from(body.to_string()));
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(response)
+}
+
+/// The wait an `x-echo-sleep-ms` header asks for: a whole number of milliseconds up to 10 s.
+fn sleep_ms(value: &HeaderValue) -> Result<u64, String> {
+    let text = value.to_str().map_err(|_| "not ASCII".to_owned())?;
+    match text.trim().parse::<u64>() {
+        Ok(ms) if ms <= 10_000 => Ok(ms),
+        _ => Err(format!(
+            "{text:?}; expected a whole number of milliseconds from 0 to 10000"
+        )),
+    }
 }
 
 /// The response an `x-echo-response` header asks for.
@@ -152,7 +195,7 @@ fn scripted(spec: &HeaderValue) -> Result<Response<Body>, String> {
     Ok(response)
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 pub(crate) async fn main() -> Result<(), BoxError> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -167,5 +210,8 @@ pub(crate) async fn main() -> Result<(), BoxError> {
         })
         .await;
     }
-    lambda_gateway::run(app).await
+    Gateway::new(app)
+        .on_shutdown(async { eprintln!("echo: shutdown hook ran") })
+        .run()
+        .await
 }

@@ -66,7 +66,7 @@ fn form_values(request: &Request<Body>) -> Vec<(String, String)> {
         .collect()
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 pub(crate) async fn main() -> Result<(), lambda_gateway::BoxError> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

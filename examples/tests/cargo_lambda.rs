@@ -325,6 +325,28 @@ async fn apps_answer_through_cargo_lambdas_function_url_emulation_and_invoke() {
     assert_eq!(echoed["method"], "GET");
     assert_eq!(echoed["uri"], "/items?q=a+b&q=%2B&q=c%20d");
     assert_eq!(echoed["source"], "apigw_http");
+    // the invocation's Lambda context, as Cargo Lambda's Runtime API hands it out
+    let lambda = &echoed["lambda"];
+    assert!(
+        lambda["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{echoed}"
+    );
+    assert!(lambda["deadline_ms"].as_u64().is_some(), "{echoed}");
+    assert!(
+        lambda["invoked_function_arn"]
+            .as_str()
+            .is_some_and(|arn| arn.contains("echo")),
+        "{echoed}"
+    );
+    // Cargo Lambda sets AWS_LAMBDA_MAX_CONCURRENCY=1: served as Managed Instances would be
+    // (sequentially here), without lambda_runtime's warning that concurrency is off
+    assert!(
+        !watch.log().contains("AWS_LAMBDA_MAX_CONCURRENCY is set"),
+        "{}",
+        watch.log()
+    );
     let query = echoed["query"].as_str().expect("a query");
     let values: Vec<String> = form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k == "q")

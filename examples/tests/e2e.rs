@@ -12,7 +12,7 @@ mod support;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde_json::{Value, json};
 use support::{
-    Outcome, RuntimeApi,
+    FUNCTION_ARN, Outcome, RuntimeApi, TRACE_ID,
     events::{
         Alb, Answer, Format, HTTP_REQUEST_ID, HTTP_SOURCE_IP, HTTP_STAGE, Http,
         LATTICE_SERVICE_ARN, LATTICE_SOURCE_VPC_ARN, LATTICE_TARGET_GROUP_ARN, Lattice,
@@ -45,18 +45,51 @@ fn grouped(headers: &Value) -> Vec<(String, Vec<String>)> {
     groups
 }
 
-/// The echo contract: 200, `content-type: application/json`, and exactly `expected`.
+/// The echo contract: 200, `content-type: application/json`, and exactly `expected` — plus what
+/// every invocation under the test server adds: `lambda`, the invocation's Lambda context, and
+/// the `x-amzn-trace-id` request header from its trace id where the request has none.
 #[track_caller]
 fn assert_echo(answer: &Answer, mut expected: Value) {
     assert_eq!(answer.status, 200, "echo status of {answer:?}");
     assert_eq!(answer.header("content-type"), "application/json");
     let mut actual = answer.json();
+    let lambda = actual
+        .as_object_mut()
+        .and_then(|fields| fields.remove("lambda"))
+        .unwrap_or_default();
+    assert_lambda_context(&lambda);
+    let mut expected_headers = expected["headers"].take();
+    let has_trace_header = grouped(&expected_headers)
+        .iter()
+        .any(|(name, _)| name == "x-amzn-trace-id");
+    if !has_trace_header {
+        if let Some(headers) = expected_headers.as_array_mut() {
+            headers.push(json!(["x-amzn-trace-id", TRACE_ID]));
+        }
+    }
     assert_eq!(
         grouped(&actual["headers"].take()),
-        grouped(&expected["headers"].take()),
+        grouped(&expected_headers),
         "echoed headers"
     );
     assert_eq!(actual, expected, "echo body");
+}
+
+/// `lambda` of an echo under the test server: the invocation's context as the server sent it.
+#[track_caller]
+fn assert_lambda_context(lambda: &Value) {
+    assert!(
+        lambda["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "the Lambda request id: {lambda}"
+    );
+    assert!(
+        lambda["deadline_ms"].as_u64().unwrap_or_default() > 1_600_000_000_000,
+        "the deadline in ms since the epoch: {lambda}"
+    );
+    assert_eq!(lambda["invoked_function_arn"], FUNCTION_ARN, "{lambda}");
+    assert_eq!(lambda["trace_id"], TRACE_ID, "{lambda}");
 }
 
 /// The generic 500 the adapter answers for a failing or panicking service, in `format`.
@@ -1209,11 +1242,16 @@ async fn with_pass_through_on_non_http_events_reach_echo_as_a_post() {
         assert_eq!(response["uri"], "/events", "{what}");
         assert_eq!(response["source"], "pass_through", "{what}");
         assert_eq!(response["body_base64"], STANDARD.encode(event), "{what}");
+        // the invocation's trace id rides along as on any request
         assert_eq!(
             response["headers"],
-            json!([["content-type", "application/json"]]),
+            json!([
+                ["content-type", "application/json"],
+                ["x-amzn-trace-id", TRACE_ID]
+            ]),
             "{what}"
         );
+        assert_lambda_context(&response["lambda"]);
     }
     // the x-echo switches have no request header to ride on; HTTP events are served as before
     assert_still_serving(&server, "passed-through events").await;
@@ -1261,5 +1299,137 @@ async fn the_base_path_from_the_environment_is_stripped_but_never_over_a_dot_dot
         assert_eq!(answer.status, 200, "{raw_path}: {answer:?}");
         assert_eq!(answer.json()["path"], seen, "{raw_path}");
     }
+    server.assert_no_strays();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lambda_runtime plug-in: Managed Instances concurrency, graceful shutdown
+
+/// An HTTP API request to echo that makes it wait `sleep_ms` before answering.
+fn sleeping_event(sleep_ms: u64) -> String {
+    let sleep = sleep_ms.to_string();
+    Http {
+        headers: &[("x-echo-sleep-ms", &sleep)],
+        ..Http::get("/sleep")
+    }
+    .event()
+}
+
+/// Waits (up to the invocation timeout) until `n` long-polls wait on the server at once.
+async fn wait_for_polls(server: &RuntimeApi, n: usize) {
+    let deadline = tokio::time::Instant::now() + support::INVOCATION_TIMEOUT;
+    while server.waiting_polls() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} long-polls expected, {} seen",
+            server.waiting_polls()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn with_max_concurrency_8_echo_holds_8_invocations_at_once() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example_with("echo", &[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]);
+    // every worker is waiting before the first event is queued
+    wait_for_polls(&server, 8).await;
+    let started = std::time::Instant::now();
+    let mut invocations = tokio::task::JoinSet::new();
+    let server = std::sync::Arc::new(server);
+    for _ in 0..64 {
+        let server = std::sync::Arc::clone(&server);
+        invocations.spawn(async move { server.invoke(sleeping_event(200)).await });
+    }
+    while let Some(outcome) = invocations.join_next().await {
+        let answer = read_answer(
+            Format::Http,
+            &outcome.expect("the invocation task").response(),
+        );
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    // 64 sleeps of 200 ms: 12.8 s one at a time; reported, not asserted (no timed assertions)
+    eprintln!(
+        "64 invocations of 200 ms with AWS_LAMBDA_MAX_CONCURRENCY=8: {:?} (12.8 s sequentially)",
+        started.elapsed()
+    );
+    assert_eq!(
+        server.max_in_flight(),
+        8,
+        "invocations in flight at once, with 8 workers"
+    );
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn without_max_concurrency_echo_serves_one_invocation_at_a_time() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let server = std::sync::Arc::new(server);
+    let mut invocations = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let server = std::sync::Arc::clone(&server);
+        invocations.spawn(async move { server.invoke(sleeping_event(50)).await });
+    }
+    while let Some(outcome) = invocations.join_next().await {
+        let answer = read_answer(
+            Format::Http,
+            &outcome.expect("the invocation task").response(),
+        );
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    assert_eq!(server.max_in_flight(), 1);
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn a_bad_sleep_header_is_a_400_saying_why() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    for bad in ["10001", "-1", "soon"] {
+        let event = Http {
+            headers: &[("x-echo-sleep-ms", bad)],
+            ..Http::get("/sleep")
+        }
+        .event();
+        let answer = ask(&server, Format::Http, event).await;
+        assert_eq!(answer.status, 400, "{bad}: {answer:?}");
+        assert!(answer.text().contains("0 to 10000"), "{bad}: {answer:?}");
+    }
+    server.assert_no_strays();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_runs_the_shutdown_hook_registered_as_an_extension() {
+    let server = RuntimeApi::start().await;
+    let function = server.spawn_example("echo");
+    // answered: the runtime is past its start, the extension registered before it
+    let answer = ask(&server, Format::Http, sleeping_event(0)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(server.extensions(), ["lambda-gateway-graceful-shutdown"]);
+
+    let pid = function.pid().expect("the echo process id").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -TERM {pid}: {status}");
+    let exit = server.exit().await.expect("echo exits after SIGTERM");
+    assert!(exit.contains("exit status: 0"), "{exit}");
+    let output = server
+        .output_when(|output| output.contains("echo: shutdown hook ran"))
+        .await;
+    assert!(output.contains("echo: shutdown hook ran"), "{output}");
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn without_a_shutdown_hook_no_extension_is_registered() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let answer = ask(&server, Format::Http, Http::get("/").event()).await;
+    assert_eq!(answer.text(), "index");
+    assert!(server.extensions().is_empty(), "{:?}", server.extensions());
     server.assert_no_strays();
 }

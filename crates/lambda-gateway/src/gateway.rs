@@ -37,22 +37,33 @@ use crate::{
 #[derive(Clone)]
 pub struct Gateway<S> {
     pub(crate) service: S,
+    pub(crate) settings: Settings,
+}
+
+/// Everything a [`Gateway`] holds besides the service: shared by every invocation (behind an
+/// `Arc` on Lambda and in the local server), so the service itself needs only `Clone + Send`.
+#[derive(Clone, Default)]
+pub(crate) struct Settings {
     source: Option<Source>,
     binary: BinaryPolicy,
     base_path: Option<String>,
     on_service_error: OnServiceError,
-    pub(crate) pass_through: Option<http::Uri>,
+    pass_through: Option<http::Uri>,
     #[cfg(feature = "local")]
     pub(crate) local: crate::local::LocalOptions,
+    /// Runs once when the process is asked to stop (see [`Gateway::on_shutdown`]).
+    pub(crate) on_shutdown: Option<crate::shutdown::ShutdownHook>,
 }
 
 impl<S> fmt::Debug for Gateway<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = &self.settings;
         f.debug_struct("Gateway")
-            .field("source", &self.source.map_or("auto", Source::as_str))
-            .field("binary", &self.binary)
-            .field("base_path", &self.base_path)
-            .field("on_service_error", &self.on_service_error)
+            .field("source", &settings.source.map_or("auto", Source::as_str))
+            .field("binary", &settings.binary)
+            .field("base_path", &settings.base_path)
+            .field("on_service_error", &settings.on_service_error)
+            .field("on_shutdown", &settings.on_shutdown.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -62,13 +73,7 @@ impl<S> Gateway<S> {
     pub fn new(service: S) -> Self {
         Self {
             service,
-            source: None,
-            binary: BinaryPolicy::default(),
-            base_path: None,
-            on_service_error: OnServiceError::default(),
-            pass_through: None,
-            #[cfg(feature = "local")]
-            local: crate::local::LocalOptions::default(),
+            settings: Settings::default(),
         }
     }
 
@@ -81,12 +86,12 @@ impl<S> Gateway<S> {
                 .ok()
                 .filter(|value| !value.trim().is_empty())
         };
-        if self.pass_through.is_none() {
+        if self.settings.pass_through.is_none() {
             if let Some(path) = from_env("LAMBDA_GATEWAY_PASS_THROUGH_PATH") {
                 self = self.pass_through(path);
             }
         }
-        if self.base_path.is_none() {
+        if self.settings.base_path.is_none() {
             if let Some(prefix) = from_env("LAMBDA_GATEWAY_BASE_PATH") {
                 self = self.base_path(prefix);
             }
@@ -112,8 +117,8 @@ impl<S> Gateway<S> {
     /// A path that is not a URI path (`"/a b"`) leaves pass-through off, with a warning.
     #[must_use]
     pub fn pass_through(mut self, path: impl AsRef<str>) -> Self {
-        self.pass_through = crate::pass_through::normalize(path.as_ref());
-        if self.pass_through.is_none() {
+        self.settings.pass_through = crate::pass_through::normalize(path.as_ref());
+        if self.settings.pass_through.is_none() {
             tracing::warn!(
                 path = path.as_ref(),
                 "the pass-through path is not a URI path; pass-through stays off"
@@ -136,7 +141,7 @@ impl<S> Gateway<S> {
     /// the mapping without a rebuild.
     pub fn base_path(mut self, prefix: impl AsRef<str>) -> Self {
         let prefix = prefix.as_ref().trim_end_matches('/');
-        self.base_path = (!prefix.is_empty()).then(|| {
+        self.settings.base_path = (!prefix.is_empty()).then(|| {
             if prefix.starts_with('/') {
                 prefix.to_owned()
             } else {
@@ -153,7 +158,7 @@ impl<S> Gateway<S> {
     where
         F: Fn(&BoxError) -> Response<Body> + Send + Sync + 'static,
     {
-        self.on_service_error = OnServiceError::Respond(Arc::new(respond));
+        self.settings.on_service_error = OnServiceError::Respond(Arc::new(respond));
         self
     }
 
@@ -161,14 +166,41 @@ impl<S> Gateway<S> {
     /// Lambda's own error handling — retries, destinations, the gateway's 502 — takes over,
     /// instead of answering a 500.
     pub fn fail_invocation_on_service_error(mut self) -> Self {
-        self.on_service_error = OnServiceError::FailInvocation;
+        self.settings.on_service_error = OnServiceError::FailInvocation;
+        self
+    }
+
+    /// Runs `hook` once when the process is asked to stop: on Lambda when it sends SIGTERM before
+    /// shutting the execution environment down, locally on Ctrl-C or SIGTERM (after the local
+    /// server has let open requests finish). For flushing telemetry, closing pools, saying
+    /// goodbye.
+    ///
+    /// On Lambda, `run` then registers an internal extension (subscribed to no events) before
+    /// the first invocation: Lambda sends SIGTERM only to functions with an extension, and
+    /// allows the hook about **500 ms** before SIGKILL (AWS's Shutdown phase: 500 ms with an
+    /// internal extension; with external extensions too, the runtime's share of their 2,000 ms is
+    /// 300 to 500 ms). The registration is one request to the Extensions API at start; without a hook
+    /// none is made. If it fails, the error is logged and the function serves anyway. After the
+    /// hook, `run` returns `Ok(())`.
+    ///
+    /// ```no_run
+    /// # async fn doc(app: tower::util::BoxCloneService<http::Request<lambda_gateway::Body>, http::Response<lambda_gateway::Body>, std::convert::Infallible>) -> Result<(), lambda_gateway::BoxError> {
+    /// lambda_gateway::Gateway::new(app)
+    ///     .on_shutdown(async { eprintln!("flushing before the environment stops") })
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn on_shutdown(mut self, hook: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.settings.on_shutdown = Some(crate::shutdown::ShutdownHook::new(hook));
         self
     }
 
     /// The source forced with [`source`](Self::source), if any.
     #[cfg_attr(not(feature = "local"), allow(dead_code))]
     pub(crate) fn forced_source(&self) -> Option<Source> {
-        self.source
+        self.settings.source
     }
 
     /// Off Lambda: the address the local server listens on (default `127.0.0.1:$PORT`, `PORT`
@@ -176,7 +208,7 @@ impl<S> Gateway<S> {
     #[cfg(feature = "local")]
     #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
     pub fn local_addr(mut self, addr: std::net::SocketAddr) -> Self {
-        self.local.addr = Some(addr);
+        self.settings.local.addr = Some(addr);
         self
     }
 
@@ -187,7 +219,7 @@ impl<S> Gateway<S> {
     #[cfg(feature = "local")]
     #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
     pub fn local_source(mut self, source: crate::LocalSource) -> Self {
-        self.local.source = Some(source);
+        self.settings.local.source = Some(source);
         self
     }
 
@@ -196,7 +228,7 @@ impl<S> Gateway<S> {
     #[cfg(feature = "local")]
     #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
     pub fn capture_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
-        self.local.capture = Some(dir.into());
+        self.settings.local.capture = Some(dir.into());
         self
     }
 
@@ -207,20 +239,20 @@ impl<S> Gateway<S> {
     #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
     #[must_use]
     pub fn local_limits(mut self, limits: crate::LocalLimits) -> Self {
-        self.local.limits = limits;
+        self.settings.local.limits = limits;
         self
     }
 
     /// Accepts only events of this source, without detection. An event of another shape is then
     /// reported as an invalid event of this source.
     pub fn source(mut self, source: Source) -> Self {
-        self.source = Some(source);
+        self.settings.source = Some(source);
         self
     }
 
     /// Detects each event's source (the default).
     pub fn auto_detect(mut self) -> Self {
-        self.source = None;
+        self.settings.source = None;
         self
     }
 
@@ -234,7 +266,7 @@ impl<S> Gateway<S> {
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
     {
-        self.binary = BinaryPolicy::new(types);
+        self.settings.binary = BinaryPolicy::new(types);
         self
     }
 }
@@ -272,6 +304,25 @@ where
         self.handle(event, None, None)
     }
 
+    /// Like [`invoke_bytes`](Self::invoke_bytes), with the Lambda context the invocation would
+    /// have on Lambda: the service finds it as a request extension (with its trace id as
+    /// `x-amzn-trace-id` when the request has none), and its request id stands in for sources
+    /// whose events carry none. Offline, [`invoke`](Self::invoke) hands the service no context.
+    pub fn invoke_with_context(
+        &self,
+        event: Bytes,
+        context: lambda_runtime::Context,
+    ) -> impl Future<Output = Result<Vec<u8>, Error>> {
+        Invocation::new(
+            &self.settings,
+            self.service.clone(),
+            event,
+            None,
+            Some(Box::new(context)),
+            None,
+        )
+    }
+
     /// Converts, calls, encodes; `lambda_request_id` fills the context's request id for sources
     /// whose events carry none; `service_time`, when given, receives the time spent in the
     /// service.
@@ -295,9 +346,18 @@ where
         lambda_request_id: Option<&'a str>,
         service_time: Option<&'a mut Duration>,
     ) -> Invocation<'a, S, S::Future, B> {
-        Invocation::new(self, event, lambda_request_id, service_time)
+        Invocation::new(
+            &self.settings,
+            self.service.clone(),
+            event,
+            lambda_request_id,
+            None,
+            service_time,
+        )
     }
+}
 
+impl Settings {
     /// Everything before the service call: the event parsed and converted, the source and
     /// header mode recorded in `route` as soon as they are known.
     ///
@@ -308,6 +368,7 @@ where
         &self,
         event: Bytes,
         lambda_request_id: Option<&str>,
+        lambda_context: Option<Box<lambda_runtime::Context>>,
         route: &mut Route,
     ) -> Result<Request<Body>, Error> {
         let registry = match registry() {
@@ -324,10 +385,24 @@ where
             None => self.unclaimed(&event, route, None),
         });
         if let Ok(request) = &mut result {
+            let lambda_request_id = lambda_request_id.or_else(|| {
+                lambda_context
+                    .as_ref()
+                    .map(|context| context.request_id.as_str())
+                    .filter(|id| !id.is_empty())
+            });
             if let Some(id) = lambda_request_id {
                 if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
                     context.or_request_id(|| Some(id.to_owned()));
                 }
+            }
+            if let Some(context) = lambda_context {
+                with_lambda_context(request, context);
+                // on Lambda, the invocation's span (see `LambdaService`)
+                let span = tracing::Span::current();
+                span.record("source", route.source_name());
+                span.record("method", request.method().as_str());
+                span.record("path", request.uri().path());
             }
             if let Some(base) = &self.base_path {
                 base_path::strip(request, base);
@@ -442,7 +517,7 @@ where
     }
 }
 
-impl<S> Gateway<S> {
+impl Settings {
     /// The answer to an event that gave no request: a 400 in the source's format for a client
     /// fault in a well-formed event, the error itself (a failed invocation) otherwise.
     #[cold]
@@ -537,6 +612,7 @@ impl<S> Gateway<S> {
             OnServiceError::Respond(respond) => {
                 tracing::error!(%error, "{what}; answering with on_service_error's response");
                 let (parts, body) = respond(&error).into_parts();
+                tracing::Span::current().record("status", parts.status.as_u16());
                 Ok(encode(source, &parts, body.as_bytes(), options))
             }
         }
@@ -550,6 +626,17 @@ pub(crate) struct Route {
     pub(crate) multi_value: bool,
 }
 
+impl Route {
+    /// The name of who answers, for logs.
+    fn source_name(&self) -> &'static str {
+        match self.target {
+            Some(Target::Source(source)) => source.source().as_str(),
+            Some(Target::PassThrough) => Source::PASS_THROUGH.as_str(),
+            None => "none",
+        }
+    }
+}
+
 /// Who answers an event.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Target {
@@ -557,6 +644,27 @@ pub(crate) enum Target {
     Source(&'static dyn EventSource),
     /// The service, as a passed-through event.
     PassThrough,
+}
+
+/// The tracing header a front door adds to the requests it forwards (API Gateway and ALB do).
+const X_AMZN_TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+
+/// Hands the invocation's Lambda context to the service as a request extension
+/// (`lambda_runtime::Context`, the type `lambda_http` handlers read), and its X-Ray trace id as
+/// `x-amzn-trace-id` when the request has no such header.
+///
+/// `lambda_http` overwrites the header; here the front door's own header is kept: it is the
+/// one API Gateway and ALB forwarded (they add or extend it), and the invocation's trace id is in
+/// the context either way.
+fn with_lambda_context(request: &mut Request<Body>, context: Box<lambda_runtime::Context>) {
+    if let Some(trace_id) = context.xray_trace_id.as_deref() {
+        if !request.headers().contains_key(&X_AMZN_TRACE_ID) {
+            if let Ok(value) = http::HeaderValue::from_str(trace_id) {
+                request.headers_mut().insert(X_AMZN_TRACE_ID, value);
+            }
+        }
+    }
+    request.extensions_mut().insert(*context);
 }
 
 /// `json`, or a 502 saying so when it is over the front door's size limit.
@@ -642,6 +750,9 @@ fn plain(
     text: &str,
     options: EncodeOptions<'_>,
 ) -> Vec<u8> {
+    // every plain answer is a cold path: recorded on whatever span is current (the invocation's
+    // on Lambda; a span without the field ignores it)
+    tracing::Span::current().record("status", status.as_u16());
     let mut response = Response::new(());
     *response.status_mut() = status;
     response.headers_mut().insert(

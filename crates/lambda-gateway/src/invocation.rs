@@ -15,10 +15,7 @@ use lambda_gateway_core::{Body, BoxError, Error};
 use pin_project_lite::pin_project;
 use tower::Service;
 
-use crate::{
-    Gateway,
-    gateway::{Route, panic_message},
-};
+use crate::gateway::{Route, Settings, panic_message};
 
 /// How a service call failed: the service's error or its body's, with what failed; or the
 /// payload of a panic in the service's code.
@@ -51,10 +48,11 @@ pin_project! {
     /// its body, dropping them — runs under `catch_unwind`: a panic becomes the service-failure
     /// answer, and the process keeps serving.
     pub(crate) struct Invocation<'a, S, F, B> {
-        gateway: &'a Gateway<S>,
+        settings: &'a Settings,
         lambda_request_id: Option<&'a str>,
-        service_time: Option<&'a mut Duration>,
-        started: Option<Instant>,
+        // on Lambda: the status is recorded on the invocation's span
+        traced: bool,
+        timer: Timer<'a>,
         route: Route,
         #[pin]
         stage: Stage<S, F, B>,
@@ -64,8 +62,11 @@ pin_project! {
 pin_project! {
     #[project = StageProj]
     enum Stage<S, F, B> {
-        /// Waiting for the service to be ready; then the event is converted and the service called.
-        Ready { service: S, event: Bytes },
+        /// Waiting for the service to be ready; then the event is converted and the service
+        /// called (with the invocation's Lambda context, when there is one, as an extension).
+        /// (Boxed: the context is a few hundred bytes, which would otherwise be part of every
+        /// invocation's future, offline too.)
+        Ready { service: S, event: Bytes, lambda_context: Option<Box<lambda_runtime::Context>> },
         /// The service's future.
         Calling { #[pin] future: F },
         /// Reading the response body into one [`Bytes`]: a single data frame is kept as it is (no
@@ -87,21 +88,30 @@ impl<'a, S, B> Invocation<'a, S, S::Future, B>
 where
     S: Service<Request<Body>, Response = Response<B>> + Clone,
 {
+    /// The invocation of `event` by `service` (a clone the invocation owns); `lambda_request_id`
+    /// fills the request id for sources whose events carry none, `lambda_context` becomes a
+    /// request extension, `service_time` receives the time spent in the service.
     pub(crate) fn new(
-        gateway: &'a Gateway<S>,
+        settings: &'a Settings,
+        service: S,
         event: Bytes,
         lambda_request_id: Option<&'a str>,
+        lambda_context: Option<Box<lambda_runtime::Context>>,
         service_time: Option<&'a mut Duration>,
     ) -> Self {
         Self {
-            gateway,
+            settings,
             lambda_request_id,
-            service_time,
-            started: None,
+            traced: lambda_context.is_some(),
+            timer: Timer {
+                service_time,
+                started: None,
+            },
             route: Route::default(),
             stage: Stage::Ready {
-                service: gateway.service.clone(),
+                service,
                 event,
+                lambda_context,
             },
         }
     }
@@ -131,11 +141,11 @@ where
         let step = ready!(run_stages(
             this.stage.as_mut(),
             cx,
-            this.gateway,
+            this.settings,
             *this.lambda_request_id,
+            *this.traced,
             this.route,
-            this.started,
-            this.service_time,
+            this.timer,
         ));
         // What is left of the stages (the service, a future or body that failed or panicked)
         // is dropped here, a panic in its `Drop` caught as well.
@@ -148,8 +158,8 @@ where
         }
         let route = *this.route;
         Poll::Ready(match step {
-            Step::Refused(error) => this.gateway.refuse(error, route),
-            Step::Failed(failure) => this.gateway.finish(route, failure),
+            Step::Refused(error) => this.settings.refuse(error, route),
+            Step::Failed(failure) => this.settings.finish(route, failure),
             Step::Answered(answer) => answer,
         })
     }
@@ -159,11 +169,11 @@ where
 fn run_stages<S, B>(
     mut stage: Pin<&mut Stage<S, S::Future, B>>,
     cx: &mut Context<'_>,
-    gateway: &Gateway<S>,
+    settings: &Settings,
     lambda_request_id: Option<&str>,
+    traced: bool,
     route: &mut Route,
-    started: &mut Option<Instant>,
-    service_time: &mut Option<&mut Duration>,
+    timer: &mut Timer<'_>,
 ) -> Poll<Step>
 where
     S: Service<Request<Body>, Response = Response<B>> + Clone,
@@ -173,7 +183,11 @@ where
 {
     loop {
         match stage.as_mut().project() {
-            StageProj::Ready { service, event } => {
+            StageProj::Ready {
+                service,
+                event,
+                lambda_context,
+            } => {
                 let mut not_ready = match ready!(guarded(|| service.poll_ready(cx))) {
                     Ok(Ok(())) => None,
                     Ok(Err(error)) => Some(Failure::Error(SERVICE_FAILED, error.into())),
@@ -186,16 +200,15 @@ where
                 // copy into the closure (a panic in the conversion, a bug, is answered as a
                 // service panic rather than ending the process).
                 let event = std::mem::take(event);
+                let lambda_context = lambda_context.take();
                 let called = panic::catch_unwind(AssertUnwindSafe(|| {
-                    let request = gateway
-                        .prepare(event, lambda_request_id, route)
+                    let request = settings
+                        .prepare(event, lambda_request_id, lambda_context, route)
                         .map_err(Step::Refused)?;
                     if let Some(failure) = not_ready.take() {
                         return Err(Step::Failed(failure));
                     }
-                    if service_time.is_some() {
-                        *started = Some(Instant::now());
-                    }
+                    timer.start();
                     Ok(service.call(request))
                 }));
                 let future = match called {
@@ -215,14 +228,14 @@ where
                 let (parts, body) = match ready!(guarded(|| future.poll(cx))) {
                     Ok(Ok(response)) => response.into_parts(),
                     Ok(Err(error)) => {
-                        record(*started, service_time);
+                        timer.stop();
                         return Poll::Ready(Step::Failed(Failure::Error(
                             SERVICE_FAILED,
                             error.into(),
                         )));
                     }
                     Err(panic) => {
-                        record(*started, service_time);
+                        timer.stop();
                         return Poll::Ready(Step::Failed(Failure::Panic(panic)));
                     }
                 };
@@ -236,7 +249,7 @@ where
                     });
                 }));
                 if let Err(panic) = set {
-                    record(*started, service_time);
+                    timer.stop();
                     return Poll::Ready(Step::Failed(Failure::Panic(panic)));
                 }
             }
@@ -247,10 +260,13 @@ where
                 joined,
             } => {
                 let collected = ready!(guarded(|| collect(body, first, joined, cx)));
-                record(*started, service_time);
+                timer.stop();
                 return Poll::Ready(match (collected, parts.as_ref()) {
                     (Ok(Ok(body)), Some(parts)) => {
-                        Step::Answered(gateway.answer(*route, parts, &body))
+                        if traced {
+                            tracing::Span::current().record("status", parts.status.as_u16());
+                        }
+                        Step::Answered(settings.answer(*route, parts, &body))
                     }
                     (Ok(Ok(_)), None) => {
                         Step::Failed(Failure::Error(SERVICE_FAILED, POLLED_AFTER_DONE.into()))
@@ -268,11 +284,27 @@ where
     }
 }
 
-/// Records the time spent in the service, when asked for.
-#[inline]
-fn record(started: Option<Instant>, service_time: &mut Option<&mut Duration>) {
-    if let (Some(started), Some(service_time)) = (started, service_time.as_mut()) {
-        **service_time = started.elapsed();
+/// The time spent in the service, when asked for.
+struct Timer<'a> {
+    service_time: Option<&'a mut Duration>,
+    started: Option<Instant>,
+}
+
+impl Timer<'_> {
+    /// The service is called.
+    #[inline]
+    fn start(&mut self) {
+        if self.service_time.is_some() {
+            self.started = Some(Instant::now());
+        }
+    }
+
+    /// The service answered (or failed): the time since `start` is recorded.
+    #[inline]
+    fn stop(&mut self) {
+        if let (Some(started), Some(service_time)) = (self.started, self.service_time.as_mut()) {
+            **service_time = started.elapsed();
+        }
     }
 }
 
@@ -337,6 +369,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use crate::Gateway;
 
     const ALB_EVENT: &[u8] = br#"{"requestContext":{"elb":{"targetGroupArn":"arn"}},
         "httpMethod":"GET","path":"/","headers":{"host":"example.com"},"body":"","isBase64Encoded":false}"#;

@@ -7,7 +7,7 @@
 //! use lambda_gateway::Body;
 //! use tower::service_fn;
 //!
-//! #[tokio::main]
+//! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), lambda_gateway::BoxError> {
 //!     let app = service_fn(|req: http::Request<Body>| async move {
 //!         let text = format!("you asked for {}", req.uri().path());
@@ -57,10 +57,15 @@ mod pass_through;
 mod registry;
 mod run_error;
 mod runtime;
+mod shutdown;
 mod typed;
 
 pub use gateway::Gateway;
+/// The `lambda_runtime` crate `run` serves through: its `Context` is each request's extension on
+/// Lambda, its layers wrap [`LambdaService`] (see [`Gateway::run_with`]).
+pub use lambda_runtime;
 pub use run_error::RunError;
+pub use runtime::LambdaService;
 // What the first snippet needs, so that one dependency line is enough.
 pub use http;
 pub use lambda_gateway_core::{BinaryPolicy, Body, BoxError, Error, RequestContext, Source};
@@ -102,10 +107,10 @@ use tower::Service;
 /// Serves `service` on Lambda, detecting each event's source: `Gateway::new(service).run()`.
 pub async fn run<S, B>(service: S) -> Result<(), BoxError>
 where
-    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send,
     S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
+    B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {

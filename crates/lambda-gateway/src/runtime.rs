@@ -1,9 +1,10 @@
-//! Running a [`Gateway`] on the Lambda Runtime API through `lambda_runtime`.
+//! Running a [`Gateway`] on the Lambda Runtime API: [`LambdaService`], the gateway as a tower
+//! service over `lambda_runtime`'s invocations, and the `run` family that serves it.
 
 use std::{
     any::Any,
     convert::Infallible,
-    env,
+    env, fmt,
     future::Future,
     panic::{self, AssertUnwindSafe},
     pin::Pin,
@@ -12,83 +13,131 @@ use std::{
 };
 
 use bytes::Bytes;
-use http::{Method, Request, Response};
+use http::{HeaderValue, Method, Request, Response};
+use http_body_util::BodyExt;
 use lambda_gateway_core::{Body, BoxError, Error};
 use lambda_runtime::{
-    Diagnostic, LambdaEvent, LambdaInvocation, Runtime, layers::TracingLayer, service_fn,
+    Diagnostic, LambdaEvent, LambdaInvocation, Runtime, SnapStartResource, service_fn,
 };
-use lambda_runtime_api_client::{Client, RuntimeApiClient, build_request};
-use serde_json::value::RawValue;
+use lambda_runtime_api_client::{PooledClient, body, build_request};
 use tower::{Layer, Service};
+use tracing::{Instrument, field::Empty};
 
-use crate::Gateway;
+use crate::{Gateway, gateway::Settings, invocation::Invocation};
 
-/// Answers each invocation with the gateway, before `lambda_runtime`'s handler chain sees it.
+/// The gateway as a tower service over `lambda_runtime`'s invocations: each call converts the
+/// event, calls the HTTP service, and posts the response event (or the invocation's error) to
+/// the Runtime API itself.
 ///
-/// `lambda_runtime` parses every event into the handler's payload type and logs every handler
-/// error at ERROR level as it passes its panic guard — a bad event would be logged twice and
-/// look like a panic. So the gateway runs here, on the event's bytes exactly as delivered (no
-/// parse, no copy; a body that is not JSON is a `lambda_gateway::NotJson` like any other fault):
-/// - answered: the response event replaces the invocation's body and goes on to the handler
-///   chain, whose handler hands it back as the invocation's response;
-/// - failed: the failure is logged once (WARN when the event is at fault, ERROR otherwise) and
-///   reported to the Runtime API's `/error` endpoint here, `errorType` naming its kind.
+/// It is the service of the `lambda_runtime::Runtime` that [`Gateway::into_runtime`] builds and
+/// [`Gateway::run_with`] hands over, so any `lambda_runtime` layer (`TracingLayer`,
+/// `OpenTelemetryLayer`, your own) wraps it like any Lambda handler.
 ///
-/// (`lambda_runtime`'s TRACE-level record of "the raw JSON event" therefore shows the response
-/// event: what its handler chain receives.)
-struct GatewayLayer<S> {
-    gateway: Arc<Gateway<S>>,
-    client: Arc<Client>,
+/// Cloning it clones the HTTP service (each concurrent worker owns one) and shares the rest: the
+/// HTTP service needs only `Clone + Send`, not `Sync`.
+///
+/// Why it posts the answer itself: the response event is JSON by construction (the encoders'
+/// golden, property and fuzz tests hold them to it), so it goes to the Runtime API as the bytes
+/// the encoder wrote — not checked as UTF-8, parsed again and copied by `lambda_runtime`'s
+/// handler chain.
+pub struct LambdaService<S> {
+    service: S,
+    shared: Arc<Shared>,
 }
 
-impl<S, I> Layer<I> for GatewayLayer<S> {
-    type Service = GatewayService<S, I>;
-
-    fn layer(&self, inner: I) -> Self::Service {
-        GatewayService {
-            gateway: Arc::clone(&self.gateway),
-            client: Arc::clone(&self.client),
-            inner,
+impl<S: Clone> Clone for LambdaService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            service: self.service.clone(),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
 
-struct GatewayService<S, I> {
-    gateway: Arc<Gateway<S>>,
-    client: Arc<Client>,
-    inner: I,
+impl<S> fmt::Debug for LambdaService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LambdaService").finish_non_exhaustive()
+    }
 }
 
-impl<S, B, I> Service<LambdaInvocation> for GatewayService<S, I>
+/// What every clone of a [`LambdaService`] shares.
+struct Shared {
+    settings: Settings,
+    client: PooledClient,
+}
+
+impl<S, B> Service<LambdaInvocation> for LambdaService<S>
 where
-    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send,
     S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
+    B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
-    I: Service<LambdaInvocation, Response = (), Error = BoxError> + Clone + Send + 'static,
-    I::Future: Send,
 {
     type Response = ();
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+    /// Always ready: the HTTP service's own readiness is awaited in each call, on the clone that
+    /// call owns.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
-        // the ready service goes into the future, a fresh clone stays for the next call
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let gateway = Arc::clone(&self.gateway);
-        let client = Arc::clone(&self.client);
-        Box::pin(async move {
-            let event = std::mem::take(&mut invocation.body);
-            let handling = gateway.handle(event, Some(&invocation.context.request_id), None);
-            // The service's own code is guarded inside `handle`; this catches a panic of the
-            // gateway itself, which would otherwise end `run`.
+    fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
+        Box::pin(Arc::clone(&self.shared).serve(self.service.clone(), invocation))
+    }
+}
+
+/// The header that echoes an invocation's id back to the Runtime API (it rejects stale answers
+/// with it); absent with older Runtime API versions.
+const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
+
+/// The most of a Runtime API answer read (they are a few dozen bytes).
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+impl Shared {
+    /// One invocation, under its span: converted, served, answered.
+    async fn serve<S, B>(
+        self: Arc<Self>,
+        service: S,
+        invocation: LambdaInvocation,
+    ) -> Result<(), BoxError>
+    where
+        S: Service<Request<Body>, Response = Response<B>> + Clone,
+        S::Error: Into<BoxError>,
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let LambdaInvocation {
+            parts,
+            body: event,
+            context,
+        } = invocation;
+        let request_id = context.request_id.clone();
+        let invocation_id = parts.headers.get(INVOCATION_ID).cloned();
+        // The fields after `request_id` are recorded as they become known (see
+        // `Settings::prepare` and `Invocation`).
+        let span = tracing::info_span!(
+            "invocation",
+            request_id = request_id.as_str(),
+            source = Empty,
+            method = Empty,
+            path = Empty,
+            status = Empty,
+        );
+        async {
+            let handling = Invocation::new(
+                &self.settings,
+                service,
+                event,
+                Some(&request_id),
+                Some(Box::new(context)),
+                None,
+            );
+            // The service's own code is guarded inside the invocation; this catches a panic of
+            // the gateway itself, which would otherwise end the worker.
             let handled = CatchPanic { future: handling }
                 .await
                 .unwrap_or_else(|panic| {
@@ -99,15 +148,69 @@ where
                 });
             match handled {
                 Ok(response) => {
-                    invocation.body = Bytes::from(response);
-                    inner.call(invocation).await
+                    self.post(&request_id, "response", invocation_id, None, response)
+                        .await
                 }
                 Err(error) => {
                     log_failure(&error);
-                    report_failure(&*client, &invocation, &error).await
+                    let diagnostic = Diagnostic {
+                        error_type: error.kind().to_owned(),
+                        error_message: error.to_string(),
+                    };
+                    let body = serde_json::to_vec(&diagnostic)?;
+                    self.post(&request_id, "error", invocation_id, Some("unhandled"), body)
+                        .await
                 }
             }
-        })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Posts an invocation's answer, `POST /2018-06-01/runtime/invocation/{id}/{what}`.
+    ///
+    /// An answer the Runtime API refuses (a stale or timed-out invocation, a response over its
+    /// limit) is logged and the loop goes on, as `lambda_runtime` does; a transport failure ends
+    /// the loop (returned).
+    async fn post(
+        &self,
+        request_id: &str,
+        what: &str,
+        invocation_id: Option<HeaderValue>,
+        function_error_type: Option<&'static str>,
+        body: Vec<u8>,
+    ) -> Result<(), BoxError> {
+        let mut request = build_request().method(Method::POST).uri(format!(
+            "/2018-06-01/runtime/invocation/{request_id}/{what}"
+        ));
+        if let Some(id) = invocation_id {
+            request = request.header(INVOCATION_ID, id);
+        }
+        if let Some(kind) = function_error_type {
+            request = request.header("lambda-runtime-function-error-type", kind);
+        }
+        let request = request
+            .body(body::Body::from(Bytes::from(body)))
+            .map_err(|e| format!("cannot build the Runtime API request for {request_id}: {e}"))?;
+        let response = self.client.call(request).await.map_err(|e| {
+            tracing::error!(error = %e, "the Runtime API could not be reached");
+            e
+        })?;
+        let status = response.status();
+        // Read to its end, so the connection goes back to the pool.
+        let answer = http_body_util::Limited::new(response.into_body(), ANSWER_LIMIT)
+            .collect()
+            .await
+            .map(|answer| answer.to_bytes());
+        if !status.is_success() {
+            let answer = answer.unwrap_or_default();
+            tracing::error!(
+                status = status.as_u16(),
+                answer = %String::from_utf8_lossy(&answer[..answer.len().min(300)]),
+                "the Runtime API refused the invocation's {what}"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -141,56 +244,27 @@ fn log_failure(error: &Error) {
     }
 }
 
-/// The header that echoes an invocation's id back to the Runtime API (it rejects stale answers
-/// with it); absent with older Runtime API versions.
-const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
-
-/// Posts a failed invocation to the Runtime API's `/error` endpoint, as `lambda_runtime` would
-/// for a handler error: `{"errorType", "errorMessage"}`.
-async fn report_failure(
-    client: &impl RuntimeApiClient,
-    invocation: &LambdaInvocation,
-    error: &Error,
-) -> Result<(), BoxError> {
-    let diagnostic = Diagnostic {
-        error_type: error.kind().to_owned(),
-        error_message: error.to_string(),
-    };
-    let uri = format!(
-        "/2018-06-01/runtime/invocation/{}/error",
-        invocation.context.request_id
-    );
-    let mut request = build_request()
-        .method(Method::POST)
-        .uri(uri)
-        .header("lambda-runtime-function-error-type", "unhandled");
-    if let Some(id) = invocation.parts.headers.get(INVOCATION_ID) {
-        request = request.header(INVOCATION_ID, id);
-    }
-    let request = request
-        .body(serde_json::to_vec(&diagnostic)?.into())
-        .map_err(|e| format!("cannot build the Runtime API error request: {e}"))?;
-    let response = client.call(request).await?;
-    if !response.status().is_success() {
-        tracing::error!(
-            status = response.status().as_u16(),
-            "the Runtime API refused the invocation's error report"
-        );
-    }
-    Ok(())
-}
-
 /// The Lambda environment `lambda_runtime` needs (it panics without it): checked up front so a
-/// missing variable is an error that names it.
+/// missing or malformed variable is an error that names it.
 fn check_environment() -> Result<(), BoxError> {
-    for name in [
-        "AWS_LAMBDA_RUNTIME_API",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-    ] {
-        if env::var_os(name).is_none() {
+    let runtime_api = env::var("AWS_LAMBDA_RUNTIME_API").map_err(|e| {
+        format!(
+            "environment variable AWS_LAMBDA_RUNTIME_API is {e}; expected the Runtime API's host:port"
+        )
+    })?;
+    let has_authority = runtime_api
+        .parse::<http::Uri>()
+        .is_ok_and(|uri| uri.authority().is_some());
+    if !has_authority {
+        return Err(format!(
+            "environment variable AWS_LAMBDA_RUNTIME_API is {runtime_api:?}; expected the Runtime API's host:port"
+        )
+        .into());
+    }
+    for name in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"] {
+        if let Err(e) = env::var(name) {
             return Err(format!(
-                "environment variable {name} is not set; expected the Lambda execution environment"
+                "environment variable {name} is {e}; expected the Lambda execution environment"
             )
             .into());
         }
@@ -205,31 +279,118 @@ fn check_environment() -> Result<(), BoxError> {
     Ok(())
 }
 
+/// How many invocations the execution environment hands out at once: `AWS_LAMBDA_MAX_CONCURRENCY`
+/// (Lambda Managed Instances) read as `lambda_runtime` reads it, 1 when unset or not a positive
+/// number.
+fn max_concurrency() -> usize {
+    concurrency(env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())
+}
+
+fn concurrency(value: Option<&str>) -> usize {
+    value
+        .and_then(|value| value.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}
+
+/// Puts `service` in place of the handler chain `Runtime::new` built (the only way into a
+/// `Runtime` is through a handler of `LambdaEvent`s, which would parse every event).
+struct Replace<T>(T);
+
+impl<I, T: Clone> Layer<I> for Replace<T> {
+    type Service = T;
+
+    fn layer(&self, _unused: I) -> T {
+        self.0.clone()
+    }
+}
+
+/// Rebuilds the Runtime API client's connections after a SnapStart restore, as `lambda_runtime`
+/// does for its own (the snapshot's connections are gone).
+struct RestorePool(Arc<Shared>);
+
+impl SnapStartResource for RestorePool {
+    fn after_restore(&self) -> lambda_runtime::BoxFuture<'_, Result<(), lambda_runtime::Error>> {
+        self.0.client.reset_pool();
+        Box::pin(async { Ok(()) })
+    }
+}
+
 impl<S, B> Gateway<S>
 where
-    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send,
     S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
+    B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
     /// Serves events from the Lambda Runtime API until the process is stopped.
     ///
+    /// - Invocations are served one at a time, or — on Lambda Managed Instances, where
+    ///   `AWS_LAMBDA_MAX_CONCURRENCY` is above 1 — that many at once, each on its own clone of
+    ///   the service (`lambda_runtime`'s `run_concurrent`).
+    /// - Each request carries the invocation's `lambda_runtime::Context` as an extension
+    ///   (deadline, function ARN, X-Ray trace id...), and the trace id as `x-amzn-trace-id` when
+    ///   the request has none.
+    /// - Each invocation runs in one INFO span, `invocation`, with `request_id`, `source`,
+    ///   `method`, `path` and `status`: the service's own logs nest under it. A failed
+    ///   invocation is logged once; the success path logs nothing above DEBUG.
+    /// - With an [`on_shutdown`](Self::on_shutdown) hook, SIGTERM (or SIGINT) runs it, then `run`
+    ///   returns `Ok`.
+    ///
     /// Off Lambda — `AWS_LAMBDA_RUNTIME_API` unset — it serves the app on a local HTTP server
     /// instead (the `local` feature, on by default; see [`serve_local`](Self::serve_local)).
-    /// On Lambda it fails at start when a function variable is missing.
+    /// On Lambda it fails at start when a function variable is missing or malformed.
     ///
     /// Its errors are [`RunError`](crate::RunError)s: returned from `main`, they print their
     /// message.
+    ///
+    /// A `current_thread` tokio runtime starts fastest and serves one invocation at a time best
+    /// (`#[tokio::main(flavor = "current_thread")]`); a multi-thread runtime pays with Managed
+    /// Instances' concurrent invocations on several vCPUs, or a CPU-heavy service.
     pub async fn run(self) -> Result<(), BoxError> {
-        self.run_on_lambda_or_locally()
+        self.run_with(|runtime| runtime).await
+    }
+
+    /// [`run`](Self::run), with the `lambda_runtime::Runtime` passed through `configure` first:
+    /// to add `lambda_runtime` layers or SnapStart resources.
+    ///
+    /// ```no_run
+    /// use lambda_gateway::{Body, Gateway, lambda_runtime::layers::TracingLayer};
+    ///
+    /// # async fn doc() -> Result<(), lambda_gateway::BoxError> {
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("hi")))
+    /// });
+    /// Gateway::new(app)
+    ///     // lambda_runtime's span (`requestId`, `xrayTraceId`) around ours
+    ///     .run_with(|runtime| runtime.layer(TracingLayer::new()))
+    ///     .await
+    /// # }
+    /// ```
+    ///
+    /// OpenTelemetry goes the same way, with `lambda_runtime`'s `opentelemetry` feature:
+    /// `.run_with(|runtime| runtime.layer(OpenTelemetryLayer::new(move || { provider.force_flush(); })))`.
+    /// `configure` is not called off Lambda (the local server has no `Runtime`).
+    pub async fn run_with<F, L>(self, configure: F) -> Result<(), BoxError>
+    where
+        F: FnOnce(Runtime<LambdaService<S>>) -> Runtime<L>,
+        L: Service<LambdaInvocation, Response = (), Error = BoxError> + Clone + Send + 'static,
+        L::Future: Send,
+    {
+        self.serve_lambda_or_locally(configure)
             .await
             .map_err(crate::RunError::wrap)
     }
 
-    async fn run_on_lambda_or_locally(self) -> Result<(), BoxError> {
-        let gateway = self.with_environment();
+    async fn serve_lambda_or_locally<F, L>(self, configure: F) -> Result<(), BoxError>
+    where
+        F: FnOnce(Runtime<LambdaService<S>>) -> Runtime<L>,
+        L: Service<LambdaInvocation, Response = (), Error = BoxError> + Clone + Send + 'static,
+        L::Future: Send,
+    {
+        let mut gateway = self.with_environment();
         if env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
             #[cfg(feature = "local")]
             return gateway.run_local().await;
@@ -239,21 +400,220 @@ where
                 .into());
         }
         check_environment()?;
-        let client = Client::builder()
-            .build()
-            .map_err(|e| format!("cannot reach the Lambda Runtime API: {e}"))?;
-        let layer = GatewayLayer {
-            gateway: Arc::new(gateway),
-            client: Arc::new(client),
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(
+                "run was called outside a tokio runtime; expected one (#[tokio::main])".into(),
+            );
+        }
+        let on_shutdown = gateway.settings.on_shutdown.take();
+        let (runtime, shared) = gateway.build_runtime();
+        let Some(hook) = on_shutdown else {
+            return configure(runtime).run_concurrent().await;
         };
-        // What reaches the handler is the response event the gateway already encoded.
-        let respond = service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
-            Ok::<_, Infallible>(event.payload)
+        // Registered before the runtime asks for its first event, as extensions must be.
+        let listening = match crate::shutdown::register_extension(&shared.client).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(%error, "Lambda will not send SIGTERM: the shutdown hook runs only if the process is interrupted otherwise");
+                false
+            }
+        };
+        tokio::select! {
+            served = configure(runtime).run_concurrent() => served,
+            () = crate::shutdown::signal() => {
+                if !listening {
+                    tracing::debug!("signalled although the shutdown extension is not registered");
+                }
+                hook.run().await;
+                Ok(())
+            }
+        }
+    }
+
+    /// The gateway as a `lambda_runtime::Runtime` whose service is its [`LambdaService`]: add
+    /// layers and SnapStart resources, then call `run_concurrent()` (sequential unless
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` is above 1) or `run()`.
+    ///
+    /// Unlike [`run`](Self::run) it neither falls back to the local server nor runs the
+    /// [`on_shutdown`](Self::on_shutdown) hook; it reads the same environment, and fails when a
+    /// Lambda variable is missing or malformed.
+    pub fn into_runtime(self) -> Result<Runtime<LambdaService<S>>, BoxError> {
+        check_environment().map_err(crate::RunError::wrap)?;
+        Ok(self.with_environment().build_runtime().0)
+    }
+
+    /// The runtime (the environment checked) and what its service's clones share.
+    fn build_runtime(self) -> (Runtime<LambdaService<S>>, Arc<Shared>) {
+        let client = PooledClient::builder()
+            .with_pool_size(max_concurrency())
+            .build();
+        let shared = Arc::new(Shared {
+            settings: self.settings,
+            client,
         });
-        Runtime::new(respond)
-            .layer(layer)
-            .layer(TracingLayer::new())
-            .run()
+        let service = LambdaService {
+            service: self.service,
+            shared: Arc::clone(&shared),
+        };
+        // Never called: `Replace` puts the gateway in place of the chain around it.
+        let unused =
+            service_fn(|_: LambdaEvent<serde::de::IgnoredAny>| async { Ok::<(), Infallible>(()) });
+        let runtime = Runtime::new(unused)
+            .layer(Replace(service))
+            .register_snapstart_resource(Arc::new(RestorePool(Arc::clone(&shared))));
+        (runtime, shared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{cell::Cell, convert::Infallible};
+
+    use lambda_runtime::Context as LambdaContext;
+    use serde_json::Value;
+    use tower::util::BoxCloneService;
+
+    use super::*;
+
+    const HTTP_EVENT: &[u8] = br#"{"version":"2.0","rawPath":"/deadline","rawQueryString":"",
+        "headers":{"host":"example.com"},
+        "requestContext":{"requestId":"api-id","http":{"method":"GET","path":"/deadline","sourceIp":"1.2.3.4"}}}"#;
+
+    const ALB_TRACED: &[u8] = br#"{"requestContext":{"elb":{"targetGroupArn":"arn"}},
+        "httpMethod":"GET","path":"/","headers":{"host":"example.com","x-amzn-trace-id":"Root=from-the-alb"},
+        "body":"","isBase64Encoded":false}"#;
+
+    fn context() -> LambdaContext {
+        let mut context = LambdaContext::default();
+        context.request_id = "lambda-id".to_owned();
+        context.deadline = 1_700_000_000_000;
+        context.invoked_function_arn =
+            "arn:aws:lambda:us-east-1:123456789012:function:f".to_owned();
+        context.xray_trace_id = Some("Root=1-abc".to_owned());
+        context
+    }
+
+    /// Answers with what a handler moving from `lambda_http` reads from its request.
+    async fn reads_its_context(request: Request<Body>) -> Result<Response<Body>, Infallible> {
+        let lambda = request.extensions().get::<LambdaContext>();
+        let seen = serde_json::json!({
+            "deadline": lambda.map(|c| c.deadline),
+            "arn": lambda.map(|c| c.invoked_function_arn.clone()),
+            "trace": request.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()),
+            "request_id": request
+                .extensions()
+                .get::<lambda_gateway_core::RequestContext>()
+                .and_then(|c| c.request_id()),
+        });
+        Ok(Response::new(Body::from(seen.to_string())))
+    }
+
+    fn body(response: &[u8]) -> Value {
+        let event: Value = serde_json::from_slice(response).unwrap();
+        serde_json::from_str(event["body"].as_str().unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_handler_reads_its_deadline_and_function_arn_from_the_request() {
+        let gateway = Gateway::new(tower::service_fn(reads_its_context));
+        let answer = gateway
+            .invoke_with_context(Bytes::from_static(HTTP_EVENT), context())
             .await
+            .unwrap();
+        let seen = body(&answer);
+        assert_eq!(seen["deadline"], 1_700_000_000_000_u64);
+        assert_eq!(
+            seen["arn"],
+            "arn:aws:lambda:us-east-1:123456789012:function:f"
+        );
+        assert_eq!(seen["trace"], "Root=1-abc", "added: the request had none");
+        assert_eq!(
+            seen["request_id"], "api-id",
+            "the event's own id comes first"
+        );
+
+        // offline: no context, no trace header
+        let seen = body(&gateway.invoke(HTTP_EVENT).await.unwrap());
+        assert_eq!(seen["deadline"], Value::Null);
+        assert_eq!(seen["trace"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn the_front_doors_trace_header_is_kept_and_the_invocation_id_fills_a_missing_request_id()
+    {
+        let gateway = Gateway::new(tower::service_fn(reads_its_context));
+        let answer = gateway
+            .invoke_with_context(Bytes::from_static(ALB_TRACED), context())
+            .await
+            .unwrap();
+        let seen = body(&answer);
+        assert_eq!(seen["trace"], "Root=from-the-alb");
+        assert_eq!(
+            seen["request_id"], "lambda-id",
+            "ALB events carry no request id"
+        );
+    }
+
+    /// A service that is `Clone + Send` but not `Sync` (a `Cell`), as `BoxCloneService` is.
+    #[derive(Clone)]
+    struct NotSync(Cell<u32>);
+
+    impl Service<Request<Body>> for NotSync {
+        type Response = Response<Body>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response<Body>, Infallible>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _request: Request<Body>) -> Self::Future {
+            self.0.set(self.0.get() + 1);
+            std::future::ready(Ok(Response::new(Body::from(self.0.get().to_string()))))
+        }
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn services_that_are_not_sync_run_and_serve_invocations_concurrently() {
+        let boxed: BoxCloneService<Request<Body>, Response<Body>, Infallible> =
+            BoxCloneService::new(tower::service_fn(reads_its_context));
+        // futures are never polled here: what matters is that they exist and are `Send`
+        let run = crate::run(boxed.clone());
+        assert_send(&run);
+        let run_with = Gateway::new(NotSync(Cell::new(0))).run_with(|runtime| runtime);
+        assert_send(&run_with);
+        // the service `run_concurrent` clones into each worker
+        fn concurrent_worker<T>(_: &T)
+        where
+            T: Service<LambdaInvocation, Response = (), Error = BoxError> + Clone + Send + 'static,
+            T::Future: Send,
+        {
+        }
+        concurrent_worker::<LambdaService<NotSync>>(&LambdaService {
+            service: NotSync(Cell::new(0)),
+            shared: Arc::new(Shared {
+                settings: Settings::default(),
+                client: PooledClient::builder()
+                    .with_endpoint(http::Uri::from_static("http://127.0.0.1:9"))
+                    .build(),
+            }),
+        });
+    }
+
+    #[test]
+    fn max_concurrency_reads_as_lambda_runtime_does() {
+        for (value, expected) in [
+            (None, 1),
+            (Some("8"), 8),
+            (Some("1"), 1),
+            (Some("0"), 1),
+            (Some("-1"), 1),
+            (Some(" 4"), 1),
+            (Some("many"), 1),
+        ] {
+            assert_eq!(concurrency(value), expected, "{value:?}");
+        }
     }
 }

@@ -786,6 +786,14 @@ fn check_response(source: LocalSource, reply: &ServiceResponse) -> Result<(), Te
     };
     let event = block_on(Gateway::new(service).invoke(&plain_request_event(source)))
         .map_err(|e| TestCaseError::fail(format!("{source}: invoke failed: {e}")))?;
+    // On Lambda the response event goes to the Runtime API as written, unchecked (see
+    // `LambdaService`): it must be UTF-8 JSON by construction, whatever the service answered.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&event) {
+        return Err(TestCaseError::fail(format!(
+            "{source}: the response event is not JSON: {e}\nevent: {}",
+            String::from_utf8_lossy(&event)
+        )));
+    }
     let delivered = source.client_response(&event).map_err(|e| {
         TestCaseError::fail(format!(
             "{source}: the front door would not deliver the response: {e}\nevent: {}",

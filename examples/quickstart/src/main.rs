@@ -3,7 +3,7 @@
 
 use lambda_gateway::{Body, http, tower::service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_gateway::BoxError> {
     let app = service_fn(|req: http::Request<Body>| async move {
         let text = format!("you asked for {}", req.uri().path());

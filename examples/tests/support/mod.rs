@@ -7,7 +7,14 @@
 //!   (now + 30 s), `Lambda-Runtime-Invoked-Function-Arn` and `Lambda-Runtime-Trace-Id`;
 //! - `POST /2018-06-01/runtime/invocation/{id}/response` and `.../{id}/error` complete that
 //!   invocation (answered `202 Accepted`, as Lambda does);
-//! - `POST /2018-06-01/runtime/init/error` is recorded.
+//! - `POST /2018-06-01/runtime/init/error` is recorded;
+//! - the Extensions API's `POST /2020-01-01/extension/register` (answered with a
+//!   `Lambda-Extension-Identifier`, the name recorded) and `GET /2020-01-01/extension/event/next`
+//!   (held open: the server sends no lifecycle events).
+//!
+//! It counts the long-polls waiting for an event and the invocations handed out but not yet
+//! answered ([`RuntimeApi::waiting_polls`], [`RuntimeApi::max_in_flight`]): how concurrent the
+//! function really is.
 //!
 //! Anything else — an unknown path, an unknown or already completed request id — is answered
 //! with an error status and recorded as a stray request, which [`RuntimeApi::assert_no_strays`]
@@ -29,7 +36,7 @@ use std::{
     process::Stdio,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -47,6 +54,12 @@ use tokio::{
     sync::{mpsc, oneshot, watch},
     task::{JoinHandle, JoinSet},
 };
+
+/// The function ARN every invocation is handed (`Lambda-Runtime-Invoked-Function-Arn`).
+pub(crate) const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:example";
+/// The X-Ray trace id every invocation is handed (`Lambda-Runtime-Trace-Id`).
+pub(crate) const TRACE_ID: &str =
+    "Root=1-65a0c2f4-5f2b3c4d5e6f708192a3b4c5;Parent=53995c3f42cd8ad8;Sampled=0";
 
 /// How long one invocation may take before the test fails instead of hanging.
 pub(crate) const INVOCATION_TIMEOUT: Duration = Duration::from_secs(20);
@@ -110,6 +123,13 @@ struct State {
     init_errors: Mutex<Vec<String>>,
     /// Requests the server did not expect.
     strays: Mutex<Vec<String>>,
+    /// Names of the extensions registered.
+    extensions: Mutex<Vec<String>>,
+    /// `GET .../invocation/next` requests waiting for an event.
+    waiting_polls: AtomicUsize,
+    /// Invocations handed out and not answered yet, and the most there were at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
     /// Set when a spawned function exits: how it exited.
     exited: watch::Sender<Option<String>>,
     /// Everything spawned functions wrote to stdout and stderr (the tail of it).
@@ -138,6 +158,14 @@ impl Drop for RuntimeApi {
 /// A running example process; killed when dropped.
 pub(crate) struct Function {
     _kill: oneshot::Sender<()>,
+    pid: Option<u32>,
+}
+
+impl Function {
+    /// The process id (for reading its CPU time and memory from `/proc`, or signalling it).
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.pid
+    }
 }
 
 impl RuntimeApi {
@@ -154,6 +182,10 @@ impl RuntimeApi {
             completed: Mutex::default(),
             init_errors: Mutex::default(),
             strays: Mutex::default(),
+            extensions: Mutex::default(),
+            waiting_polls: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
             exited: watch::Sender::new(None),
             output: Mutex::default(),
         });
@@ -212,6 +244,7 @@ impl RuntimeApi {
             tokio::spawn(collect_output(output, Arc::clone(&self.state)));
         }
 
+        let pid = child.id();
         let (kill, killed) = oneshot::channel::<()>();
         let state = Arc::clone(&self.state);
         let name = name.to_owned();
@@ -230,7 +263,7 @@ impl RuntimeApi {
                 }
             }
         });
-        Function { _kill: kill }
+        Function { _kill: kill, pid }
     }
 
     /// Queues `event` as the next invocation and waits for what the function posts back.
@@ -264,6 +297,31 @@ impl RuntimeApi {
                 "invocation {request_id} not answered within {INVOCATION_TIMEOUT:?}\n{}",
                 self.diagnostics()
             ),
+        }
+    }
+
+    /// How many `GET .../invocation/next` long-polls are waiting for an event now.
+    pub(crate) fn waiting_polls(&self) -> usize {
+        self.state.waiting_polls.load(Ordering::SeqCst)
+    }
+
+    /// The most invocations handed out and not yet answered at any one time.
+    pub(crate) fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Names of the extensions registered with the Extensions API.
+    pub(crate) fn extensions(&self) -> Vec<String> {
+        lock(&self.state.extensions).clone()
+    }
+
+    /// Waits until a spawned function exits (at most [`INVOCATION_TIMEOUT`]): how it exited.
+    pub(crate) async fn exit(&self) -> Option<String> {
+        let mut exited = self.state.exited.subscribe();
+        let waited = tokio::time::timeout(INVOCATION_TIMEOUT, exited.wait_for(Option::is_some));
+        match waited.await {
+            Ok(Ok(how)) => how.clone(),
+            _ => None,
         }
     }
 
@@ -400,13 +458,70 @@ async fn handle(
             lock(&state.init_errors).push(String::from_utf8_lossy(&body).into_owned());
             accepted()
         }
-        _ => stray(&state, format!("{} {}", parts.method, parts.uri)),
+        _ => match (&parts.method, path) {
+            (&Method::POST, "/2020-01-01/extension/register") => register(&state, &parts, &body),
+            (&Method::GET, "/2020-01-01/extension/event/next")
+                if parts.headers.contains_key(EXTENSION_IDENTIFIER) =>
+            {
+                // No lifecycle events are sent: the extension waits until the server stops.
+                std::future::pending::<()>().await;
+                accepted()
+            }
+            _ => stray(&state, format!("{} {}", parts.method, parts.uri)),
+        },
     };
     Ok(response)
 }
 
+const EXTENSION_IDENTIFIER: &str = "lambda-extension-identifier";
+
+/// `POST /2020-01-01/extension/register`: the name must be given and the body a JSON object with
+/// an `events` list, as Lambda requires.
+fn register(state: &State, parts: &http::request::Parts, body: &[u8]) -> Response<Full<Bytes>> {
+    let name = parts
+        .headers
+        .get("lambda-extension-name")
+        .and_then(|v| v.to_str().ok());
+    let events = serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|body| body.get("events").is_some_and(Value::is_array));
+    let (Some(name), true) = (name, events) else {
+        return stray_with(
+            state,
+            format!("a malformed extension registration: {parts:?} {body:?}"),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let mut extensions = lock(&state.extensions);
+    extensions.push(name.to_owned());
+    let mut response = status(StatusCode::OK, r#"{"functionName":"example"}"#);
+    response.headers_mut().insert(
+        EXTENSION_IDENTIFIER,
+        http::HeaderValue::from_str(&format!("ext-{}", extensions.len()))
+            .expect("a valid header value"),
+    );
+    response
+}
+
+/// Counts a waiting long-poll while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Hands out the next queued event, waiting for one.
 async fn next(state: &State) -> Response<Full<Bytes>> {
+    let waiting = Waiting::new(&state.waiting_polls);
     let mut queue = state.queue.lock().await;
     let Some(event) = queue.recv().await else {
         return status(
@@ -414,6 +529,10 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
             "the test server is stopping",
         );
     };
+    drop(queue);
+    drop(waiting);
+    let in_flight = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
     let deadline = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -424,14 +543,8 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
         .header("content-type", "application/json")
         .header("lambda-runtime-aws-request-id", &event.request_id)
         .header("lambda-runtime-deadline-ms", deadline.to_string())
-        .header(
-            "lambda-runtime-invoked-function-arn",
-            "arn:aws:lambda:us-east-1:123456789012:function:example",
-        )
-        .header(
-            "lambda-runtime-trace-id",
-            "Root=1-65a0c2f4-5f2b3c4d5e6f708192a3b4c5;Parent=53995c3f42cd8ad8;Sampled=0",
-        )
+        .header("lambda-runtime-invoked-function-arn", FUNCTION_ARN)
+        .header("lambda-runtime-trace-id", TRACE_ID)
         .body(Full::new(event.payload))
         .expect("a valid response")
 }
@@ -451,6 +564,7 @@ fn complete(state: &State, id: &str, outcome: Outcome) -> Response<Full<Bytes>> 
         );
     };
     lock(&state.completed).insert(id.to_owned());
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
     // The test may have stopped waiting (it failed already): nothing more to do.
     let _ = done.send(outcome);
     accepted()

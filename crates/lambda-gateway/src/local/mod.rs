@@ -38,7 +38,7 @@ use lambda_gateway_core::{
 use tokio::{net::TcpListener, sync::Semaphore, time::Instant};
 use tower::Service;
 
-use crate::Gateway;
+use crate::{Gateway, gateway::Settings, invocation::Invocation};
 
 /// The local server's port when neither `PORT` nor [`Gateway::local_addr`] says otherwise.
 const DEFAULT_PORT: u16 = 3000;
@@ -226,8 +226,10 @@ pub(crate) struct LocalOptions {
     pub(crate) limits: LocalLimits,
 }
 
-struct LocalState<S> {
-    gateway: Gateway<S>,
+/// What every connection of the local server shares (the service is cloned per request instead,
+/// so it need not be `Sync`).
+struct LocalState {
+    settings: Settings,
     source: LocalSource,
     capture: Option<PathBuf>,
     counter: AtomicU64,
@@ -237,7 +239,7 @@ struct LocalState<S> {
 
 impl<S, B> Gateway<S>
 where
-    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send,
     S::Error: Into<BoxError>,
     B: http_body::Body + Send,
@@ -259,12 +261,13 @@ where
     }
 
     async fn serve_until(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), BoxError> {
         let source = self.resolve_local_source()?;
-        let capture = match self.local.capture.clone() {
+        let on_shutdown = self.settings.on_shutdown.take();
+        let capture = match self.settings.local.capture.clone() {
             Some(dir) => Some(dir),
             None => env::var_os("LAMBDA_GATEWAY_CAPTURE").map(PathBuf::from),
         };
@@ -273,9 +276,10 @@ where
                 format!("cannot create the capture directory {}: {e}", dir.display())
             })?;
         }
-        let limits = self.local.limits;
+        let limits = self.settings.local.limits;
+        let service = self.service;
         let state = Arc::new(LocalState {
-            gateway: self,
+            settings: self.settings,
             source,
             capture,
             counter: AtomicU64::new(0),
@@ -321,12 +325,15 @@ where
                     let service = {
                         let state = Arc::clone(&state);
                         let activity = activity.clone();
+                        let service = service.clone();
                         hyper::service::service_fn(move |request| {
                             let state = Arc::clone(&state);
                             let activity = activity.clone();
+                            let service = service.clone();
                             activity.head_read();
                             async move {
-                                let response = state.serve(request, connection, &activity).await;
+                                let response =
+                                    state.serve(service, request, connection, &activity).await;
                                 activity.answered();
                                 Ok::<_, Infallible>(response)
                             }
@@ -354,12 +361,15 @@ where
         {
             tracing::warn!("open connections did not finish within 10 s of shutdown");
         }
+        if let Some(hook) = on_shutdown {
+            hook.run().await;
+        }
         Ok(())
     }
 
     pub(crate) async fn run_local(self) -> Result<(), BoxError> {
         let source = self.resolve_local_source()?;
-        let addr = match self.local.addr {
+        let addr = match self.settings.local.addr {
             Some(addr) => addr,
             None => {
                 let port = match env::var("PORT") {
@@ -380,11 +390,15 @@ where
              (LAMBDA_GATEWAY_SOURCE={source}); Ctrl-C stops",
             source.description()
         );
-        self.serve_until(listener, shutdown_signal()).await
+        let shutdown = async {
+            crate::shutdown::signal().await;
+            eprintln!("lambda-gateway: shutting down");
+        };
+        self.serve_until(listener, shutdown).await
     }
 
     fn resolve_local_source(&self) -> Result<LocalSource, BoxError> {
-        if let Some(source) = self.local.source {
+        if let Some(source) = self.settings.local.source {
             return Ok(source);
         }
         if let Ok(name) = env::var("LAMBDA_GATEWAY_SOURCE") {
@@ -398,21 +412,20 @@ where
     }
 }
 
-impl<S, B> LocalState<S>
-where
-    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    async fn serve(
+impl LocalState {
+    async fn serve<S, B>(
         &self,
+        service: S,
         request: Request<Incoming>,
         connection: Connection,
         activity: &Activity,
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<Full<Bytes>>
+    where
+        S: Service<Request<Body>, Response = Response<B>> + Clone,
+        S::Error: Into<BoxError>,
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
         let front_door = self.source.front_door();
@@ -449,14 +462,15 @@ where
                     )
                 } else {
                     self.capture(n, &parts, &event).await;
-                    let handled = self
-                        .gateway
-                        .handle(
-                            Bytes::from(event),
-                            Some(&request_id),
-                            Some(&mut service_time),
-                        )
-                        .await;
+                    let handled = Invocation::new(
+                        &self.settings,
+                        service,
+                        Bytes::from(event),
+                        Some(&request_id),
+                        None,
+                        Some(&mut service_time),
+                    )
+                    .await;
                     match handled {
                         Ok(json) => front_door
                             .client_response(&json)
@@ -567,29 +581,4 @@ fn failure(status: StatusCode, reason: String) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    eprintln!("lambda-gateway: shutting down");
 }

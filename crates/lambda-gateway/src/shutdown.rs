@@ -1,0 +1,162 @@
+//! Graceful shutdown: the hook set with [`Gateway::on_shutdown`](crate::Gateway::on_shutdown),
+//! the signals that run it, and the internal extension that makes Lambda send them.
+//!
+//! Lambda sends the runtime process SIGTERM before it shuts an execution environment down only
+//! when at least one extension is registered; it then allows the runtime 500 ms (300 to 500 ms
+//! of the 2,000 ms Shutdown phase when external extensions are registered too) before SIGKILL. So when a hook is set, `run` registers one
+//! internal extension that subscribes to no events — the same arrangement as `lambda_runtime`'s
+//! `graceful-shutdown` feature, written here because that one panics when the registration
+//! fails.
+
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use http_body_util::BodyExt;
+use lambda_gateway_core::BoxError;
+use lambda_runtime_api_client::{RuntimeApiClient, body::Body, build_request};
+
+/// The name the internal extension registers under (unique within a function).
+pub(crate) const EXTENSION_NAME: &str = "lambda-gateway-graceful-shutdown";
+
+/// The most of the Extensions API's answers read (they are a few hundred bytes).
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The future to run once on shutdown; clones share it, and whoever takes it first runs it.
+#[derive(Clone)]
+pub(crate) struct ShutdownHook(Arc<Mutex<Option<HookFuture>>>);
+
+impl ShutdownHook {
+    pub(crate) fn new(hook: impl Future<Output = ()> + Send + 'static) -> Self {
+        Self(Arc::new(Mutex::new(Some(Box::pin(hook)))))
+    }
+
+    /// Runs the hook, if no one ran it yet.
+    pub(crate) async fn run(self) {
+        let hook = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(hook) = hook {
+            tracing::debug!("running the shutdown hook");
+            hook.await;
+        }
+    }
+}
+
+impl fmt::Debug for ShutdownHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ShutdownHook(..)")
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C); never when neither can be listened for (the failure
+/// is logged).
+pub(crate) async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => tracing::debug!("SIGTERM received"),
+                    _ = interrupt.recv() => tracing::debug!("SIGINT received"),
+                }
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::error!(%error, "cannot listen for SIGTERM and SIGINT; the shutdown hook will not run");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C; the shutdown hook will not run");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Registers the internal extension that makes Lambda send SIGTERM, and keeps it waiting on the
+/// Extensions API (an extension must ask for its next event to let the Init phase end; with no
+/// events subscribed the request stays open until the environment stops).
+///
+/// Must run before the runtime asks for its first invocation. A failure is returned, saying what
+/// the Extensions API answered.
+pub(crate) async fn register_extension(client: &impl RuntimeApiClient) -> Result<(), BoxError> {
+    let request = build_request()
+        .method(Method::POST)
+        .uri("/2020-01-01/extension/register")
+        .header("lambda-extension-name", EXTENSION_NAME)
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"events":[]}"#))?;
+    let response = client.call(request).await.map_err(|e| {
+        format!("cannot reach the Lambda Extensions API to register for SIGTERM: {e}")
+    })?;
+    let status = response.status();
+    let identifier = response
+        .headers()
+        .get("lambda-extension-identifier")
+        .cloned();
+    let answer = read_answer(response.into_body()).await;
+    if status != StatusCode::OK {
+        return Err(format!(
+            "the Lambda Extensions API refused to register the shutdown extension: status {status}, {answer}; expected 200 OK"
+        )
+        .into());
+    }
+    let Some(identifier) = identifier else {
+        return Err(
+            "the Lambda Extensions API registered the shutdown extension without a \
+             Lambda-Extension-Identifier header; expected one"
+                .into(),
+        );
+    };
+    let next = build_request()
+        .method(Method::GET)
+        .uri("/2020-01-01/extension/event/next")
+        .header("lambda-extension-identifier", identifier)
+        .body(Body::empty())?;
+    let waiting = client.call(next);
+    tokio::spawn(async move {
+        // Subscribed to no event, the request is answered only if Lambda has something to say
+        // to every extension (an error); nothing to do then but note it.
+        match waiting.await {
+            Ok(response) => tracing::debug!(
+                status = response.status().as_u16(),
+                "the Extensions API answered the shutdown extension's wait"
+            ),
+            Err(error) => tracing::debug!(%error, "the shutdown extension's wait ended"),
+        }
+    });
+    Ok(())
+}
+
+/// The start of an answer's body, for error messages.
+async fn read_answer<B>(body: B) -> String
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    match http_body_util::Limited::new(body, ANSWER_LIMIT)
+        .collect()
+        .await
+    {
+        Ok(body) => {
+            let body: Bytes = body.to_bytes();
+            format!(
+                "body {:?}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            )
+        }
+        Err(error) => format!("a body that could not be read ({error})"),
+    }
+}
