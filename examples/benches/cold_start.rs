@@ -5,7 +5,9 @@
 //!
 //! `cargo bench -p lambda-gateway-examples --bench cold_start` builds both in release mode, then
 //! alternates them (the event is queued before each process starts, so the measure is exec, init,
-//! the first `/next`, the conversion and the posted response) and prints the medians.
+//! the first `/next`, the conversion and the posted response; which goes first alternates by
+//! round, and each starts after a pause that lets the previous one's teardown finish) and prints
+//! the medians.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -56,8 +58,15 @@ async fn main() {
 
     let contenders = ["hello", "lambda_http_hello"];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
-    for _ in 0..rounds {
-        for (i, name) in contenders.iter().enumerate() {
+    for round in 0..rounds {
+        // Each contender first in every other round, and every start on a quiet machine: a
+        // process starting while the previous one is still being torn down (its kill is
+        // asynchronous) pays for that teardown, a bias of several percent.
+        let mut order: Vec<usize> = (0..contenders.len()).collect();
+        order.rotate_left(round % contenders.len());
+        for i in order {
+            let name = contenders[i];
+            tokio::time::sleep(Duration::from_millis(30)).await;
             let server = RuntimeApi::start().await;
             let started = Instant::now();
             let function = server.spawn_example(name);

@@ -68,11 +68,17 @@ fn form_values(request: &Request<Body>) -> Vec<(String, String)> {
 
 #[tokio::main(flavor = "current_thread")]
 pub(crate) async fn main() -> Result<(), lambda_gateway::BoxError> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-        .init();
+    // Locally, a log line per request. On Lambda none is installed: a subscriber's set-up is
+    // start-up time on every cold start, and lambda-gateway prints its warnings and errors to
+    // stderr (CloudWatch) by itself when no subscriber is there. Install one on Lambda too when
+    // you want your own INFO logs under each invocation's span.
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+            .init();
+    }
     let app = service_fn(hello);
     if let Some(path) = replay::event_file() {
         let gateway = Gateway::new(app);

@@ -333,11 +333,18 @@ async fn apps_answer_through_cargo_lambdas_function_url_emulation_and_invoke() {
             .is_some_and(|id| !id.is_empty()),
         "{echoed}"
     );
+    // (Cargo Lambda hands out a placeholder ARN, `function-arn`, and its own deadline)
     assert!(lambda["deadline_ms"].as_u64().is_some(), "{echoed}");
     assert!(
         lambda["invoked_function_arn"]
             .as_str()
-            .is_some_and(|arn| arn.contains("echo")),
+            .is_some_and(|arn| !arn.is_empty()),
+        "{echoed}"
+    );
+    // its trace id reaches the service as the request's x-amzn-trace-id
+    assert_eq!(
+        echoed_header(&echoed, "x-amzn-trace-id"),
+        [lambda["trace_id"].as_str().unwrap_or("a trace id")],
         "{echoed}"
     );
     // Cargo Lambda sets AWS_LAMBDA_MAX_CONCURRENCY=1: served as Managed Instances would be

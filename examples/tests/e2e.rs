@@ -1433,3 +1433,19 @@ async fn without_a_shutdown_hook_no_extension_is_registered() {
     assert!(server.extensions().is_empty(), "{:?}", server.extensions());
     server.assert_no_strays();
 }
+
+#[tokio::test]
+async fn without_a_subscriber_failures_are_printed_to_stderr() {
+    // hello installs no tracing subscriber on Lambda (the fastest start)
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    let (error_type, _) = server.invoke("not json").await.error();
+    assert_eq!(error_type, "lambda_gateway::NotJson");
+    let line = "WARN lambda_gateway: invocation failed (lambda_gateway::NotJson)";
+    let output = server.output_when(|output| output.contains(line)).await;
+    assert!(output.contains(line), "{output}");
+    // and the function serves on
+    let answer = ask(&server, Format::Http, Http::get("/").event()).await;
+    assert_eq!(answer.text(), "index");
+    server.assert_no_strays();
+}

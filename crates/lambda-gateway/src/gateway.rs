@@ -119,7 +119,8 @@ impl<S> Gateway<S> {
     pub fn pass_through(mut self, path: impl AsRef<str>) -> Self {
         self.settings.pass_through = crate::pass_through::normalize(path.as_ref());
         if self.settings.pass_through.is_none() {
-            tracing::warn!(
+            warn_or_print!(
+                "the pass-through path {:?} is not a URI path; pass-through stays off", path.as_ref();
                 path = path.as_ref(),
                 "the pass-through path is not a URI path; pass-through stays off"
             );
@@ -525,7 +526,7 @@ impl Settings {
         let Some(Target::Source(source)) = route.target.filter(|_| error.is_client_fault()) else {
             return Err(error);
         };
-        tracing::warn!(%error, error_type = error.kind(), "answering 400");
+        warn_or_print!("answering 400 ({}): {}", error.kind(), error; %error, error_type = error.kind(), "answering 400");
         let reason = match &error {
             Error::InvalidRequest { field, reason, .. } => format!("{field}: {reason}"),
             other => other.to_string(),
@@ -600,7 +601,7 @@ impl Settings {
     ) -> Result<Vec<u8>, Error> {
         match &self.on_service_error {
             OnServiceError::InternalServerError => {
-                tracing::error!(%error, "{what}; answering 500");
+                error_or_print!("{}; answering 500: {}", what, error; %error, "{what}; answering 500");
                 Ok(plain(
                     source,
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -610,7 +611,10 @@ impl Settings {
             }
             OnServiceError::FailInvocation => Err(Error::Service(error)),
             OnServiceError::Respond(respond) => {
-                tracing::error!(%error, "{what}; answering with on_service_error's response");
+                error_or_print!(
+                    "{}; answering with on_service_error's response: {}", what, error;
+                    %error, "{what}; answering with on_service_error's response"
+                );
                 let (parts, body) = respond(&error).into_parts();
                 tracing::Span::current().record("status", parts.status.as_u16());
                 Ok(encode(source, &parts, body.as_bytes(), options))
@@ -683,7 +687,8 @@ fn within_limit(
         limit.name,
         limit.bytes
     );
-    tracing::error!(
+    error_or_print!(
+        "{}; answering 502", reason;
         size = json.len(),
         limit = limit.bytes,
         "{reason}; answering 502"

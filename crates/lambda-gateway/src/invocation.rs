@@ -151,7 +151,8 @@ where
         // is dropped here, a panic in its `Drop` caught as well.
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Done)))
         {
-            tracing::error!(
+            error_or_print!(
+                "dropping the service panicked: {}", panic_message(&*payload);
                 panic = panic_message(&*payload),
                 "dropping the service panicked"
             );

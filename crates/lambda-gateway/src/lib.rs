@@ -47,6 +47,8 @@
     allow(unused, unreachable_code)
 )]
 
+#[macro_use]
+mod report;
 mod base_path;
 mod detect;
 mod gateway;

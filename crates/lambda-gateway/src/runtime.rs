@@ -193,7 +193,7 @@ impl Shared {
             .body(body::Body::from(Bytes::from(body)))
             .map_err(|e| format!("cannot build the Runtime API request for {request_id}: {e}"))?;
         let response = self.client.call(request).await.map_err(|e| {
-            tracing::error!(error = %e, "the Runtime API could not be reached");
+            error_or_print!("the Runtime API could not be reached: {}", e; error = %e, "the Runtime API could not be reached");
             e
         })?;
         let status = response.status();
@@ -204,9 +204,11 @@ impl Shared {
             .map(|answer| answer.to_bytes());
         if !status.is_success() {
             let answer = answer.unwrap_or_default();
-            tracing::error!(
+            let answer = String::from_utf8_lossy(&answer[..answer.len().min(300)]);
+            error_or_print!(
+                "the Runtime API refused the invocation's {} (status {}): {}", what, status, answer;
                 status = status.as_u16(),
-                answer = %String::from_utf8_lossy(&answer[..answer.len().min(300)]),
+                %answer,
                 "the Runtime API refused the invocation's {what}"
             );
         }
@@ -238,9 +240,9 @@ impl<F: Future> Future for CatchPanic<F> {
 /// The one log record of a failed invocation.
 fn log_failure(error: &Error) {
     if error.is_event_fault() {
-        tracing::warn!(error_type = error.kind(), %error, "invocation failed");
+        warn_or_print!("invocation failed ({}): {}", error.kind(), error; error_type = error.kind(), %error, "invocation failed");
     } else {
-        tracing::error!(error_type = error.kind(), %error, "invocation failed");
+        error_or_print!("invocation failed ({}): {}", error.kind(), error; error_type = error.kind(), %error, "invocation failed");
     }
 }
 
@@ -414,7 +416,10 @@ where
         let listening = match crate::shutdown::register_extension(&shared.client).await {
             Ok(()) => true,
             Err(error) => {
-                tracing::error!(%error, "Lambda will not send SIGTERM: the shutdown hook runs only if the process is interrupted otherwise");
+                error_or_print!(
+                    "Lambda will not send SIGTERM: the shutdown hook runs only if the process is interrupted otherwise: {}", error;
+                    %error, "Lambda will not send SIGTERM: the shutdown hook runs only if the process is interrupted otherwise"
+                );
                 false
             }
         };

@@ -71,7 +71,10 @@ pub(crate) async fn signal() {
                 }
             }
             (Err(error), _) | (_, Err(error)) => {
-                tracing::error!(%error, "cannot listen for SIGTERM and SIGINT; the shutdown hook will not run");
+                error_or_print!(
+                    "cannot listen for SIGTERM and SIGINT; the shutdown hook will not run: {}", error;
+                    %error, "cannot listen for SIGTERM and SIGINT; the shutdown hook will not run"
+                );
                 std::future::pending::<()>().await;
             }
         }
@@ -79,7 +82,10 @@ pub(crate) async fn signal() {
     #[cfg(not(unix))]
     {
         if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C; the shutdown hook will not run");
+            error_or_print!(
+                "cannot listen for Ctrl-C; the shutdown hook will not run: {}", error;
+                %error, "cannot listen for Ctrl-C; the shutdown hook will not run"
+            );
             std::future::pending::<()>().await;
         }
     }

@@ -519,10 +519,15 @@ impl Schema {
                 }
             }
             node.members.sort_by_key(|m| m.key.len());
+            // `by_len[len]`: how many members have keys shorter than `len` (one pass over the
+            // sorted members: this runs at the first event, on the cold-start path)
             let mut by_len = [0u8; 65];
+            let mut shorter = 0;
             for (len, start) in by_len.iter_mut().enumerate() {
-                let count = node.members.iter().filter(|m| m.key.len() < len).count();
-                *start = u8::try_from(count).map_err(|_| SchemaError::TooManyFields)?;
+                while node.members.get(shorter).is_some_and(|m| m.key.len() < len) {
+                    shorter += 1;
+                }
+                *start = u8::try_from(shorter).map_err(|_| SchemaError::TooManyFields)?;
             }
             node.by_len = by_len;
             let mut by_hash = [NO_MEMBER; 64];
@@ -544,20 +549,32 @@ impl Schema {
     /// The slot of `field`, added with the nodes on its path when new.
     fn add(&mut self, field: &Field) -> Result<u8, SchemaError> {
         let path = field.path;
-        let keys: Vec<&'static str> = path.split('.').collect();
-        if keys.iter().any(|k| k.is_empty() || k.len() >= 64) {
-            return Err(SchemaError::BadPath { path });
-        }
+        // One pass over the path's bytes (this runs at the first event, on the cold-start path;
+        // `split` and `rsplit_once` cost several times more here): `key` is each segment in
+        // turn, `&path[..end]` the path up to it.
         let mut node = 0usize;
-        let (last, parents) = keys.split_last().ok_or(SchemaError::BadPath { path })?;
-        for (depth, key) in parents.iter().enumerate() {
-            let at = self.member(node, key, prefix(path, depth + 1))?;
+        let mut start = 0;
+        let last = loop {
+            let end = path.as_bytes()[start..]
+                .iter()
+                .position(|&b| b == b'.')
+                .map_or(path.len(), |at| start + at);
+            let key = &path[start..end];
+            if key.is_empty() || key.len() >= 64 {
+                return Err(SchemaError::BadPath { path });
+            }
+            if end == path.len() {
+                break key;
+            }
+            start = end + 1;
+            let parent = &path[..end];
+            let at = self.member(node, key, parent)?;
             let member = &self.nodes[node].members[at];
             if let Some(slot) = member.slot {
                 let shape = self.slots[usize::from(slot)].shape;
                 if shape != Shape::Present {
                     return Err(SchemaError::NotAnObject {
-                        path: prefix(path, depth + 1),
+                        path: parent,
                         shape,
                     });
                 }
@@ -572,7 +589,7 @@ impl Schema {
                     child
                 }
             };
-        }
+        };
         let at = self.member(node, last, path)?;
         let member = &self.nodes[node].members[at];
         if let Some(slot) = member.slot {
@@ -710,14 +727,6 @@ impl Schema {
                 .and_then(|by| self.slots.get(usize::from(by)))
                 .map(|by| by.path),
         })
-    }
-}
-
-/// The first `segments` segments of a dotted path.
-fn prefix(path: &'static str, segments: usize) -> &'static str {
-    match path.match_indices('.').nth(segments - 1) {
-        Some((at, _)) => &path[..at],
-        None => path,
     }
 }
 
