@@ -15,32 +15,11 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use support::{Outcome, RuntimeApi};
 
 const EVENT: &str = include_str!("../hello/add-event.json");
-
-fn build(package: &str, example: &str) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            package,
-            "--example",
-            example,
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building {example} failed");
-}
 
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
@@ -49,8 +28,8 @@ fn median(mut values: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    build("lambda-gateway-examples", "hello");
-    build("lambda-gateway", "lambda_http_hello");
+    support::build_release_examples("lambda-gateway-examples", &["hello"]);
+    support::build_release_examples("lambda-gateway", &["lambda_http_hello"]);
     let rounds: usize = std::env::var("COLD_START_ROUNDS")
         .ok()
         .and_then(|n| n.parse().ok())

@@ -55,29 +55,6 @@ const MODES: [(&str, Option<&str>, usize); 3] = [
     ("concurrency 64", Some("64"), 64),
 ];
 
-fn build() {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "lambda-gateway",
-            "--example",
-            "loop_gateway",
-            "--example",
-            "loop_lambda_http",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(
-        status.success(),
-        "building loop_gateway and loop_lambda_http failed"
-    );
-}
-
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -375,7 +352,7 @@ impl Row {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    build();
+    support::build_release_examples("lambda-gateway", &["loop_gateway", "loop_lambda_http"]);
     let rounds = env_count("LOOP_ROUNDS", 7);
     let calls = env_count("LOOP_CALLS", 4000);
     let mut rows = Vec::new();

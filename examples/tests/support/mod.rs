@@ -703,3 +703,23 @@ fn build_example(name: &str, profile_dir: &Path, reason: &str) {
         .unwrap_or_else(|e| panic!("cannot run cargo to build example {name}: {e}"));
     assert!(status.success(), "building example {name} failed: {status}");
 }
+
+/// `cargo build --release -p <package> --example <name>...`, for the benchmarks (which time
+/// release binaries); fails the run when the build fails.
+#[allow(
+    dead_code,
+    reason = "the benchmarks use it; the tests include this module too"
+)]
+pub(crate) fn build_release_examples(package: &str, examples: &[&str]) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command.args(["build", "--release", "--quiet", "-p", package]);
+    for example in examples {
+        command.args(["--example", example]);
+    }
+    let status = command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building {examples:?} failed: {status}");
+}
