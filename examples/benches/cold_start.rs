@@ -1,5 +1,5 @@
 //! Cold start: the time from exec to the first answered event, under the Lambda Runtime API test
-//! server of the end-to-end tests, for the release `hello` example and the same service written
+//! server of the end-to-end tests, for the release `hello` binary and the same service written
 //! against `lambda_http` (`crates/lambda-gateway/examples/lambda_http_hello.rs`); plus both
 //! binaries' sizes.
 //!
@@ -28,8 +28,21 @@ fn median(mut values: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    support::build_release_examples("lambda-gateway-examples", &["hello"]);
+    // `hello` as deployed: the binary target (`cargo lambda build` builds it), without the
+    // examples package's dev-dependencies (the test server's tokio features). The lambda_http
+    // hello is an example of the lambda-gateway package (lambda_http is its dev-dependency), so
+    // it is built with that package's tokio features (its signal driver among them) as well.
+    support::build_release_bins("lambda-gateway-examples", &["hello"]);
     support::build_release_examples("lambda-gateway", &["lambda_http_hello"]);
+    let release = support::example_binary("lambda_http_hello")
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/release")
+        .to_path_buf();
+    let binaries = [
+        release.join("hello"),
+        release.join("examples").join("lambda_http_hello"),
+    ];
     let rounds: usize = std::env::var("COLD_START_ROUNDS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -48,7 +61,7 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(30)).await;
             let server = RuntimeApi::start().await;
             let started = Instant::now();
-            let function = server.spawn_example(name);
+            let function = server.spawn_program(&binaries[i], name, &[]);
             let outcome = server.invoke(EVENT).await;
             times[i].push(started.elapsed());
             match outcome {
@@ -59,16 +72,9 @@ async fn main() {
         }
     }
 
-    let profile_dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
     println!("{:<20} {:>14} {:>14}", "binary", "size bytes", "cold start");
     for (i, name) in contenders.iter().enumerate() {
-        let size = std::fs::metadata(profile_dir.join("examples").join(name))
+        let size = std::fs::metadata(&binaries[i])
             .map(|m| m.len())
             .unwrap_or(0);
         println!(

@@ -409,6 +409,18 @@ where
         }
         let on_shutdown = gateway.settings.on_shutdown.take();
         let (runtime, shared) = gateway.build_runtime();
+        // The enabled sources' merged field list is built at its first use; build it while the
+        // first `/next` waits for its event instead of after the event has arrived (a cold
+        // start's critical path). On a `current_thread` runtime the task runs when the runtime
+        // yields: after three yields, lambda_runtime has connected and sent its request (any
+        // earlier, and the build would delay that request instead); on a multi-thread runtime it
+        // runs on another worker.
+        tokio::spawn(async {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+            let _ = crate::registry::registry();
+        });
         let Some(hook) = on_shutdown else {
             return configure(runtime).run_concurrent().await;
         };

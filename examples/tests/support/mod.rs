@@ -207,8 +207,18 @@ impl RuntimeApi {
 
     /// [`spawn_example`](Self::spawn_example) with extra environment variables.
     pub(crate) fn spawn_example_with(&self, name: &str, env: &[(&str, &str)]) -> Function {
-        let binary = example_binary(name);
-        let mut child = Command::new(&binary)
+        self.spawn_program(&example_binary(name), name, env)
+    }
+
+    /// Runs the program at `binary` as function `name` against this server (see
+    /// [`spawn_example`](Self::spawn_example)).
+    pub(crate) fn spawn_program(
+        &self,
+        binary: &Path,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Function {
+        let mut child = Command::new(binary)
             .env_remove("LAMBDA_GATEWAY_PASS_THROUGH_PATH")
             .env("AWS_LAMBDA_RUNTIME_API", self.address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
@@ -711,15 +721,36 @@ fn build_example(name: &str, profile_dir: &Path, reason: &str) {
     reason = "the benchmarks use it; the tests include this module too"
 )]
 pub(crate) fn build_release_examples(package: &str, examples: &[&str]) {
+    build_release(package, "--example", examples);
+}
+
+/// `cargo build --release -p <package> --bin <name>...`: binary targets are built as they are
+/// deployed (`cargo lambda build` builds them), without the package's dev-dependencies.
+#[allow(
+    dead_code,
+    reason = "the benchmarks use it; the tests include this module too"
+)]
+pub(crate) fn build_release_bins(package: &str, bins: &[&str]) {
+    build_release(package, "--bin", bins);
+}
+
+#[allow(
+    dead_code,
+    reason = "the benchmarks use it; the tests include this module too"
+)]
+fn build_release(package: &str, kind: &str, names: &[&str]) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command.args(["build", "--release", "--quiet", "-p", package]);
-    for example in examples {
-        command.args(["--example", example]);
+    for name in names {
+        command.args([kind, name]);
     }
     let status = command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "building {examples:?} failed: {status}");
+    assert!(
+        status.success(),
+        "building {kind} {names:?} failed: {status}"
+    );
 }
