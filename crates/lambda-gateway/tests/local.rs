@@ -1134,3 +1134,29 @@ async fn apigw_websocket_delivers_the_connect_answer_and_limits_a_message_to_128
 
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_shutdown_hook_runs_once_the_server_has_stopped() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let ran = Arc::new(AtomicBool::new(false));
+    let hook = {
+        let ran = Arc::clone(&ran);
+        async move { ran.store(true, Ordering::SeqCst) }
+    };
+    let app = tower::service_fn(|_request: http::Request<lambda_gateway::Body>| async {
+        Ok::<_, std::convert::Infallible>(http::Response::new(lambda_gateway::Body::empty()))
+    });
+    // asked to stop at once: the server stops, then the hook runs, then serve_local returns
+    Gateway::new(app)
+        .on_shutdown(hook)
+        .serve_local(listener, async {})
+        .await
+        .expect("the local server stops cleanly");
+    assert!(ran.load(Ordering::SeqCst), "the hook ran");
+}
