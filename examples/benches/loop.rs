@@ -491,7 +491,7 @@ fn print_table(rows: &[Row], rounds: usize, calls: usize, big_request: usize, no
     );
     println!(
         "invocations in flight at most: handed out by the test server and not yet answered, at any \
-         one time (the function's real concurrency); test server CPU / wall: how busy this process \
+         one time (an upper bound on the invocations the function served at once); test server CPU / wall: how busy this process \
          was serving the loop (1.00 would make it the limit)"
     );
     for note in notes {

@@ -98,7 +98,9 @@ pub trait EventSource: std::fmt::Debug + Send + Sync + 'static {
     ) -> Result<Request<Body>, Error>;
 
     /// Writes the response event's head: `{`, the status and every header, in the source's
-    /// format — everything but the body (split from the body so that a streamed response can write it as its prelude).
+    /// format — everything but the body (split from the body so that a streamed response can
+    /// write it as its prelude). The first member is `"statusCode"`: the facade reads the
+    /// status of an answer from there for its logs.
     fn encode_head(&self, parts: &Parts, json: &mut JsonWriter, options: EncodeOptions<'_>);
 
     /// Writes the body fields after the head (`body`, `isBase64Encoded`; `text` when the body

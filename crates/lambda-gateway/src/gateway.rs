@@ -401,7 +401,6 @@ impl Settings {
                 with_lambda_context(request, context);
                 // on Lambda, the invocation's span (see `LambdaService`)
                 let span = tracing::Span::current();
-                span.record("source", route.source_name());
                 span.record("method", request.method().as_str());
                 span.record("path", request.uri().path());
             }
@@ -616,7 +615,6 @@ impl Settings {
                     %error, "{what}; answering with on_service_error's response"
                 );
                 let (parts, body) = respond(&error).into_parts();
-                tracing::Span::current().record("status", parts.status.as_u16());
                 Ok(encode(source, &parts, body.as_bytes(), options))
             }
         }
@@ -632,7 +630,7 @@ pub(crate) struct Route {
 
 impl Route {
     /// The name of who answers, for logs.
-    fn source_name(&self) -> &'static str {
+    pub(crate) fn source_name(&self) -> &'static str {
         match self.target {
             Some(Target::Source(source)) => source.source().as_str(),
             Some(Target::PassThrough) => Source::PASS_THROUGH.as_str(),
@@ -755,9 +753,6 @@ fn plain(
     text: &str,
     options: EncodeOptions<'_>,
 ) -> Vec<u8> {
-    // every plain answer is a cold path: recorded on whatever span is current (the invocation's
-    // on Lambda; a span without the field ignores it)
-    tracing::Span::current().record("status", status.as_u16());
     let mut response = Response::new(());
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -143,7 +143,6 @@ where
             cx,
             this.settings,
             *this.lambda_request_id,
-            *this.traced,
             this.route,
             this.timer,
         ));
@@ -158,11 +157,20 @@ where
             );
         }
         let route = *this.route;
-        Poll::Ready(match step {
+        let answer = match step {
             Step::Refused(error) => this.settings.refuse(error, route),
             Step::Failed(failure) => this.settings.finish(route, failure),
             Step::Answered(answer) => answer,
-        })
+        };
+        if *this.traced {
+            // on Lambda, once the answer is final (a 502 may have replaced the service's status)
+            let span = tracing::Span::current();
+            span.record("source", route.source_name());
+            if let Some(status) = answer.as_deref().ok().and_then(event_status) {
+                span.record("status", status);
+            }
+        }
+        Poll::Ready(answer)
     }
 }
 
@@ -172,7 +180,6 @@ fn run_stages<S, B>(
     cx: &mut Context<'_>,
     settings: &Settings,
     lambda_request_id: Option<&str>,
-    traced: bool,
     route: &mut Route,
     timer: &mut Timer<'_>,
 ) -> Poll<Step>
@@ -264,9 +271,6 @@ where
                 timer.stop();
                 return Poll::Ready(match (collected, parts.as_ref()) {
                     (Ok(Ok(body)), Some(parts)) => {
-                        if traced {
-                            tracing::Span::current().record("status", parts.status.as_u16());
-                        }
                         Step::Answered(settings.answer(*route, parts, &body))
                     }
                     (Ok(Ok(_)), None) => {
@@ -283,6 +287,13 @@ where
             }
         }
     }
+}
+
+/// The status a response event carries: every source writes `statusCode` first (see
+/// `EventSource::encode_head`); `None` for a pass-through result.
+fn event_status(event: &[u8]) -> Option<u16> {
+    let digits = event.strip_prefix(br#"{"statusCode":"#)?.get(..3)?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// The time spent in the service, when asked for.
@@ -572,6 +583,28 @@ mod tests {
             assert_eq!(answer["statusCode"], 500, "{answer}");
             assert_eq!(answer["body"], "Internal Server Error", "{answer}");
         }
+    }
+
+    #[test]
+    #[cfg(feature = "local")]
+    fn every_sources_answer_starts_with_its_status() {
+        let gateway = Gateway::new(tower::service_fn(|_request: Request<Body>| async {
+            let mut response = Response::new(Body::from("x"));
+            *response.status_mut() = http::StatusCode::IM_A_TEAPOT;
+            Ok::<_, Infallible>(response)
+        }));
+        let parts = Request::get("/s")
+            .header("host", "example.com")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        for source in crate::LocalSource::enabled() {
+            let event = source.request_event(&parts, b"");
+            let answer = run(gateway.invoke(&event)).0.unwrap();
+            assert_eq!(event_status(&answer), Some(418), "{source}");
+        }
+        assert_eq!(event_status(b"null"), None, "a pass-through result");
     }
 
     #[test]

@@ -46,8 +46,9 @@ pub(crate) fn request(target: &Uri, event: Bytes, value: &Value) -> Request<Body
 /// The invocation's result for the service's answer: a 2xx body as it is (an empty body is
 /// `null`, Lambda's result for "nothing"); another status fails the invocation.
 ///
-/// The result must be JSON: it goes to the Runtime API as the invocation's response, which
-/// `lambda_runtime` sends as JSON. A 2xx body that is not JSON fails the invocation, saying so.
+/// The result must be JSON: it goes to the Runtime API as the invocation's response, posted as it
+/// is (`LambdaService` does not check answers again: this check is what keeps a pass-through
+/// answer valid). A 2xx body that is not JSON fails the invocation, saying so.
 pub(crate) fn result(parts: &Parts, body: &[u8]) -> Result<Vec<u8>, Error> {
     if !parts.status.is_success() {
         return Err(Error::PassThroughRejected {

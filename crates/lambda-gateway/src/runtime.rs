@@ -63,7 +63,7 @@ impl<S> fmt::Debug for LambdaService<S> {
 /// What every clone of a [`LambdaService`] shares.
 struct Shared {
     settings: Settings,
-    client: PooledClient,
+    client: Arc<PooledClient>,
 }
 
 impl<S, B> Service<LambdaInvocation> for LambdaService<S>
@@ -152,7 +152,7 @@ impl Shared {
                         .await
                 }
                 Err(error) => {
-                    log_failure(&error);
+                    log_failure(&request_id, &error);
                     let diagnostic = Diagnostic {
                         error_type: error.kind().to_owned(),
                         error_message: error.to_string(),
@@ -237,12 +237,19 @@ impl<F: Future> Future for CatchPanic<F> {
     }
 }
 
-/// The one log record of a failed invocation.
-fn log_failure(error: &Error) {
+/// The one log record of a failed invocation (the span carries the request id; the line printed
+/// without a subscriber names it itself, since concurrent invocations' lines interleave).
+fn log_failure(request_id: &str, error: &Error) {
     if error.is_event_fault() {
-        warn_or_print!("invocation failed ({}): {}", error.kind(), error; error_type = error.kind(), %error, "invocation failed");
+        warn_or_print!(
+            "invocation {} failed ({}): {}", request_id, error.kind(), error;
+            error_type = error.kind(), %error, "invocation failed"
+        );
     } else {
-        error_or_print!("invocation failed ({}): {}", error.kind(), error; error_type = error.kind(), %error, "invocation failed");
+        error_or_print!(
+            "invocation {} failed ({}): {}", request_id, error.kind(), error;
+            error_type = error.kind(), %error, "invocation failed"
+        );
     }
 }
 
@@ -251,7 +258,8 @@ fn log_failure(error: &Error) {
 fn check_environment() -> Result<(), BoxError> {
     let runtime_api = env::var("AWS_LAMBDA_RUNTIME_API").map_err(|e| {
         format!(
-            "environment variable AWS_LAMBDA_RUNTIME_API is {e}; expected the Runtime API's host:port"
+            "environment variable AWS_LAMBDA_RUNTIME_API is {}; expected the Runtime API's host:port",
+            unset_or_not_unicode(&e)
         )
     })?;
     let has_authority = runtime_api
@@ -266,7 +274,8 @@ fn check_environment() -> Result<(), BoxError> {
     for name in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"] {
         if let Err(e) = env::var(name) {
             return Err(format!(
-                "environment variable {name} is {e}; expected the Lambda execution environment"
+                "environment variable {name} is {}; expected the Lambda execution environment",
+                unset_or_not_unicode(&e)
             )
             .into());
         }
@@ -281,6 +290,14 @@ fn check_environment() -> Result<(), BoxError> {
     Ok(())
 }
 
+/// What is wrong with a variable `env::var` refused.
+fn unset_or_not_unicode(error: &env::VarError) -> &'static str {
+    match error {
+        env::VarError::NotPresent => "not set",
+        env::VarError::NotUnicode(_) => "not valid UTF-8",
+    }
+}
+
 /// How many invocations the execution environment hands out at once: `AWS_LAMBDA_MAX_CONCURRENCY`
 /// (Lambda Managed Instances) read as `lambda_runtime` reads it, 1 when unset or not a positive
 /// number.
@@ -290,9 +307,24 @@ fn max_concurrency() -> usize {
 
 fn concurrency(value: Option<&str>) -> usize {
     value
-        .and_then(|value| value.parse::<usize>().ok())
+        .and_then(|value| value.parse::<u32>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or(1)
+        .map_or(1, |n| usize::try_from(n).unwrap_or(1))
+}
+
+/// The enabled sources' merged field list is built at its first use; this builds it while the
+/// first `/next` waits for its event instead of after the event has arrived (a cold start's
+/// critical path). Called just before the runtime starts: on a `current_thread` runtime the task
+/// runs when the runtime yields, and after three yields lambda_runtime has connected and sent its
+/// request (any earlier, and the build would delay that request instead); on a multi-thread
+/// runtime it runs on another worker.
+fn build_field_list_meanwhile() {
+    tokio::spawn(async {
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        let _ = crate::registry::registry();
+    });
 }
 
 /// Puts `service` in place of the handler chain `Runtime::new` built (the only way into a
@@ -375,6 +407,11 @@ where
     /// OpenTelemetry goes the same way, with `lambda_runtime`'s `opentelemetry` feature:
     /// `.run_with(|runtime| runtime.layer(OpenTelemetryLayer::new(move || { provider.force_flush(); })))`.
     /// `configure` is not called off Lambda (the local server has no `Runtime`).
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run): a [`RunError`](crate::RunError) when it cannot start or the loop
+    /// stops.
     pub async fn run_with<F, L>(self, configure: F) -> Result<(), BoxError>
     where
         F: FnOnce(Runtime<LambdaService<S>>) -> Runtime<L>,
@@ -409,23 +446,13 @@ where
         }
         let on_shutdown = gateway.settings.on_shutdown.take();
         let (runtime, shared) = gateway.build_runtime();
-        // The enabled sources' merged field list is built at its first use; build it while the
-        // first `/next` waits for its event instead of after the event has arrived (a cold
-        // start's critical path). On a `current_thread` runtime the task runs when the runtime
-        // yields: after three yields, lambda_runtime has connected and sent its request (any
-        // earlier, and the build would delay that request instead); on a multi-thread runtime it
-        // runs on another worker.
-        tokio::spawn(async {
-            for _ in 0..3 {
-                tokio::task::yield_now().await;
-            }
-            let _ = crate::registry::registry();
-        });
         let Some(hook) = on_shutdown else {
+            build_field_list_meanwhile();
             return configure(runtime).run_concurrent().await;
         };
         // Registered before the runtime asks for its first event, as extensions must be.
-        let listening = match crate::shutdown::register_extension(&shared.client).await {
+        let listening = match crate::shutdown::register_extension(Arc::clone(&shared.client)).await
+        {
             Ok(()) => true,
             Err(error) => {
                 error_or_print!(
@@ -435,16 +462,20 @@ where
                 false
             }
         };
-        tokio::select! {
+        build_field_list_meanwhile();
+        let served = tokio::select! {
             served = configure(runtime).run_concurrent() => served,
             () = crate::shutdown::signal() => {
                 if !listening {
                     tracing::debug!("signalled although the shutdown extension is not registered");
                 }
-                hook.run().await;
                 Ok(())
             }
-        }
+        };
+        // also when the loop ended by itself (the Runtime API unreachable): the hook flushes
+        // what it must either way
+        hook.run().await;
+        served
     }
 
     /// The gateway as a `lambda_runtime::Runtime` whose service is its [`LambdaService`]: add
@@ -454,6 +485,11 @@ where
     /// Unlike [`run`](Self::run) it neither falls back to the local server nor runs the
     /// [`on_shutdown`](Self::on_shutdown) hook; it reads the same environment, and fails when a
     /// Lambda variable is missing or malformed.
+    ///
+    /// # Errors
+    ///
+    /// A [`RunError`](crate::RunError) naming the Lambda environment variable that is missing or
+    /// malformed (`lambda_runtime` would panic on it).
     pub fn into_runtime(self) -> Result<Runtime<LambdaService<S>>, BoxError> {
         check_environment().map_err(crate::RunError::wrap)?;
         Ok(self.with_environment().build_runtime().0)
@@ -461,9 +497,11 @@ where
 
     /// The runtime (the environment checked) and what its service's clones share.
     fn build_runtime(self) -> (Runtime<LambdaService<S>>, Arc<Shared>) {
-        let client = PooledClient::builder()
-            .with_pool_size(max_concurrency())
-            .build();
+        let client = Arc::new(
+            PooledClient::builder()
+                .with_pool_size(max_concurrency())
+                .build(),
+        );
         let shared = Arc::new(Shared {
             settings: self.settings,
             client,
@@ -593,7 +631,7 @@ mod tests {
     fn assert_send<T: Send>(_: &T) {}
 
     #[test]
-    fn services_that_are_not_sync_run_and_serve_invocations_concurrently() {
+    fn services_that_are_not_sync_compile_with_run_run_with_and_concurrent_workers() {
         let boxed: BoxCloneService<Request<Body>, Response<Body>, Infallible> =
             BoxCloneService::new(tower::service_fn(reads_its_context));
         // futures are never polled here: what matters is that they exist and are `Send`
@@ -612,9 +650,11 @@ mod tests {
             service: NotSync(Cell::new(0)),
             shared: Arc::new(Shared {
                 settings: Settings::default(),
-                client: PooledClient::builder()
-                    .with_endpoint(http::Uri::from_static("http://127.0.0.1:9"))
-                    .build(),
+                client: Arc::new(
+                    PooledClient::builder()
+                        .with_endpoint(http::Uri::from_static("http://127.0.0.1:9"))
+                        .build(),
+                ),
             }),
         });
     }
@@ -628,6 +668,7 @@ mod tests {
             (Some("0"), 1),
             (Some("-1"), 1),
             (Some(" 4"), 1),
+            (Some("4294967296"), 1),
             (Some("many"), 1),
         ] {
             assert_eq!(concurrency(value), expected, "{value:?}");

@@ -2,17 +2,17 @@
 //! the signals that run it, and the internal extension that makes Lambda send them.
 //!
 //! Lambda sends the runtime process SIGTERM before it shuts an execution environment down only
-//! when at least one extension is registered; it then allows the runtime 500 ms (300 to 500 ms
-//! of the 2,000 ms Shutdown phase when external extensions are registered too) before SIGKILL. So when a hook is set, `run` registers one
-//! internal extension that subscribes to no events — the same arrangement as `lambda_runtime`'s
-//! `graceful-shutdown` feature, written here because that one panics when the registration
-//! fails.
+//! when at least one extension is registered (the time it allows: see `Gateway::on_shutdown`).
+//! So when a hook is set, `run` registers one internal extension that subscribes to no events —
+//! the same arrangement as `lambda_runtime`'s `graceful-shutdown` feature, written here because
+//! that one panics when the registration fails.
 
 use std::{
     fmt,
     future::Future,
     pin::Pin,
     sync::{Arc, Mutex, PoisonError},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -26,6 +26,12 @@ pub(crate) const EXTENSION_NAME: &str = "lambda-gateway-graceful-shutdown";
 
 /// The most of the Extensions API's answers read (they are a few hundred bytes).
 const ANSWER_LIMIT: usize = 64 * 1024;
+
+/// How long the registration may take: it is on the way to the first invocation.
+const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The pause before the extension asks for its next event again, when its wait ended.
+const WAIT_AGAIN_AFTER: Duration = Duration::from_secs(1);
 
 type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -54,37 +60,44 @@ impl fmt::Debug for ShutdownHook {
     }
 }
 
-/// Completes on SIGTERM or SIGINT (Ctrl-C); never when neither can be listened for (the failure
-/// is logged).
+/// Completes on SIGTERM or SIGINT (Ctrl-C), whichever can be listened for; never when neither
+/// can (the failure is logged: the process then stops without its graceful steps).
 pub(crate) async fn signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut terminate), Ok(mut interrupt)) => {
-                tokio::select! {
-                    _ = terminate.recv() => tracing::debug!("SIGTERM received"),
-                    _ = interrupt.recv() => tracing::debug!("SIGINT received"),
-                }
-            }
-            (Err(error), _) | (_, Err(error)) => {
+        let listen = |kind, name: &str| match signal(kind) {
+            Ok(signal) => Some(signal),
+            Err(error) => {
                 error_or_print!(
-                    "cannot listen for SIGTERM and SIGINT; the shutdown hook will not run: {}", error;
-                    %error, "cannot listen for SIGTERM and SIGINT; the shutdown hook will not run"
+                    "cannot listen for {}: {}; it will stop the process without its graceful steps", name, error;
+                    %error, signal = name, "cannot listen for the signal; it will stop the process without its graceful steps"
                 );
-                std::future::pending::<()>().await;
+                None
             }
+        };
+        let mut terminate = listen(SignalKind::terminate(), "SIGTERM");
+        let mut interrupt = listen(SignalKind::interrupt(), "SIGINT");
+        /// Waits for `signal`; forever when it could not be listened for.
+        async fn received(signal: Option<&mut tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            () = received(terminate.as_mut()) => tracing::debug!("SIGTERM received"),
+            () = received(interrupt.as_mut()) => tracing::debug!("SIGINT received"),
         }
     }
     #[cfg(not(unix))]
     {
         if let Err(error) = tokio::signal::ctrl_c().await {
             error_or_print!(
-                "cannot listen for Ctrl-C; the shutdown hook will not run: {}", error;
-                %error, "cannot listen for Ctrl-C; the shutdown hook will not run"
+                "cannot listen for Ctrl-C: {}; it will stop the process without its graceful steps", error;
+                %error, "cannot listen for Ctrl-C; it will stop the process without its graceful steps"
             );
             std::future::pending::<()>().await;
         }
@@ -97,16 +110,27 @@ pub(crate) async fn signal() {
 ///
 /// Must run before the runtime asks for its first invocation. A failure is returned, saying what
 /// the Extensions API answered.
-pub(crate) async fn register_extension(client: &impl RuntimeApiClient) -> Result<(), BoxError> {
+pub(crate) async fn register_extension<C>(client: Arc<C>) -> Result<(), BoxError>
+where
+    C: RuntimeApiClient + Send + Sync + 'static,
+{
     let request = build_request()
         .method(Method::POST)
         .uri("/2020-01-01/extension/register")
         .header("lambda-extension-name", EXTENSION_NAME)
         .header("content-type", "application/json")
         .body(Body::from(r#"{"events":[]}"#))?;
-    let response = client.call(request).await.map_err(|e| {
-        format!("cannot reach the Lambda Extensions API to register for SIGTERM: {e}")
-    })?;
+    let response = tokio::time::timeout(REGISTRATION_TIMEOUT, client.call(request))
+        .await
+        .map_err(|_| {
+            format!(
+                "the Lambda Extensions API did not answer the shutdown extension's registration \
+                 within {REGISTRATION_TIMEOUT:?}"
+            )
+        })?
+        .map_err(|e| {
+            format!("cannot reach the Lambda Extensions API to register for SIGTERM: {e}")
+        })?;
     let status = response.status();
     let identifier = response
         .headers()
@@ -126,21 +150,27 @@ pub(crate) async fn register_extension(client: &impl RuntimeApiClient) -> Result
                 .into(),
         );
     };
-    let next = build_request()
-        .method(Method::GET)
-        .uri("/2020-01-01/extension/event/next")
-        .header("lambda-extension-identifier", identifier)
-        .body(Body::empty())?;
-    let waiting = client.call(next);
     tokio::spawn(async move {
         // Subscribed to no event, the request is answered only if Lambda has something to say
-        // to every extension (an error); nothing to do then but note it.
-        match waiting.await {
-            Ok(response) => tracing::debug!(
-                status = response.status().as_u16(),
-                "the Extensions API answered the shutdown extension's wait"
-            ),
-            Err(error) => tracing::debug!(%error, "the shutdown extension's wait ended"),
+        // to every extension, or the connection ends (a SnapStart restore): the extension asks
+        // again after a pause, as an extension must keep doing.
+        loop {
+            let next = build_request()
+                .method(Method::GET)
+                .uri("/2020-01-01/extension/event/next")
+                .header("lambda-extension-identifier", identifier.clone())
+                .body(Body::empty());
+            let Ok(next) = next else {
+                return;
+            };
+            match client.call(next).await {
+                Ok(response) => tracing::debug!(
+                    status = response.status().as_u16(),
+                    "the Extensions API answered the shutdown extension's wait"
+                ),
+                Err(error) => tracing::debug!(%error, "the shutdown extension's wait ended"),
+            }
+            tokio::time::sleep(WAIT_AGAIN_AFTER).await;
         }
     });
     Ok(())

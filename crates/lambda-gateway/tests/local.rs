@@ -1139,15 +1139,22 @@ async fn apigw_websocket_delivers_the_connect_answer_and_limits_a_message_to_128
 async fn the_shutdown_hook_runs_once_the_server_has_stopped() {
     use std::sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let ran = Arc::new(AtomicBool::new(false));
+    let addr = listener.local_addr().expect("local_addr");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let stopped_first = Arc::new(AtomicBool::new(false));
     let hook = {
-        let ran = Arc::clone(&ran);
-        async move { ran.store(true, Ordering::SeqCst) }
+        let (runs, stopped_first) = (Arc::clone(&runs), Arc::clone(&stopped_first));
+        async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            // the server no longer listens when the hook runs
+            let refused = tokio::net::TcpStream::connect(addr).await.is_err();
+            stopped_first.store(refused, Ordering::SeqCst);
+        }
     };
     let app = tower::service_fn(|_request: http::Request<lambda_gateway::Body>| async {
         Ok::<_, std::convert::Infallible>(http::Response::new(lambda_gateway::Body::empty()))
@@ -1158,5 +1165,9 @@ async fn the_shutdown_hook_runs_once_the_server_has_stopped() {
         .serve_local(listener, async {})
         .await
         .expect("the local server stops cleanly");
-    assert!(ran.load(Ordering::SeqCst), "the hook ran");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the hook ran once");
+    assert!(
+        stopped_first.load(Ordering::SeqCst),
+        "after the listener closed"
+    );
 }

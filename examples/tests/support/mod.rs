@@ -125,6 +125,8 @@ struct State {
     strays: Mutex<Vec<String>>,
     /// Names of the extensions registered.
     extensions: Mutex<Vec<String>>,
+    /// Whether a runtime asked for an event: the Init phase is over, no extension may register.
+    init_done: std::sync::atomic::AtomicBool,
     /// `GET .../invocation/next` requests waiting for an event.
     waiting_polls: AtomicUsize,
     /// Invocations handed out and not answered yet, and the most there were at once.
@@ -183,6 +185,7 @@ impl RuntimeApi {
             init_errors: Mutex::default(),
             strays: Mutex::default(),
             extensions: Mutex::default(),
+            init_done: std::sync::atomic::AtomicBool::new(false),
             waiting_polls: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
@@ -486,8 +489,15 @@ async fn handle(
 const EXTENSION_IDENTIFIER: &str = "lambda-extension-identifier";
 
 /// `POST /2020-01-01/extension/register`: the name must be given and the body a JSON object with
-/// an `events` list, as Lambda requires.
+/// an `events` list, and only during the Init phase (before the first `/next`), as Lambda requires.
 fn register(state: &State, parts: &http::request::Parts, body: &[u8]) -> Response<Full<Bytes>> {
+    if state.init_done.load(Ordering::SeqCst) {
+        return stray_with(
+            state,
+            format!("an extension registration after the Init phase: {parts:?}"),
+            StatusCode::FORBIDDEN,
+        );
+    }
     let name = parts
         .headers
         .get("lambda-extension-name")
@@ -531,6 +541,7 @@ impl Drop for Waiting<'_> {
 
 /// Hands out the next queued event, waiting for one.
 async fn next(state: &State) -> Response<Full<Bytes>> {
+    state.init_done.store(true, Ordering::SeqCst);
     let waiting = Waiting::new(&state.waiting_polls);
     let mut queue = state.queue.lock().await;
     let Some(event) = queue.recv().await else {

@@ -1407,11 +1407,32 @@ mod tests {
             Schema::build(&[UNDER, VALUE]),
             Err(SchemaError::NotAnObject { path: "a", .. })
         ));
-        static EMPTY_SEGMENT: &[Field] = &[Field::new("a..b", Shape::Str)];
-        assert!(matches!(
-            Schema::build(&[EMPTY_SEGMENT]),
-            Err(SchemaError::BadPath { .. })
-        ));
+        // a path with an empty or 64-byte segment, wherever it is
+        let long = "k".repeat(64);
+        let longest = "k".repeat(63);
+        for bad in [
+            "a..b",
+            "",
+            ".a",
+            "a.",
+            "a.b.",
+            long.as_str(),
+            &format!("a.{long}"),
+        ] {
+            let field: &'static [Field] = Box::leak(Box::new([Field::new(
+                Box::leak(bad.to_owned().into_boxed_str()),
+                Shape::Str,
+            )]));
+            assert!(
+                matches!(Schema::build(&[field]), Err(SchemaError::BadPath { .. })),
+                "{bad:?}"
+            );
+        }
+        let fine: &'static [Field] = Box::leak(Box::new([Field::new(
+            Box::leak(format!("a.{longest}").into_boxed_str()),
+            Shape::Str,
+        )]));
+        assert!(Schema::build(&[fine]).is_ok(), "a 63-byte segment");
         static NO_SIBLING: &[Field] = &[Field::new("a", Shape::Map).superseded_by("b")];
         assert!(matches!(
             Schema::build(&[NO_SIBLING]),

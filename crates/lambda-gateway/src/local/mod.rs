@@ -246,7 +246,8 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    /// Serves on `listener` until `shutdown` completes, then lets open requests finish.
+    /// Serves on `listener` until `shutdown` completes, then lets open requests finish (up to 10 s)
+    /// and runs the [`on_shutdown`](Self::on_shutdown) hook, if any.
     ///
     /// [`run`](Self::run) calls this off Lambda with a loopback listener on `PORT` (default 3000)
     /// and Ctrl-C / SIGTERM as `shutdown`; call it directly to choose both (tests bind port 0).
