@@ -32,6 +32,7 @@
 //! | `vpc_lattice` | VPC Lattice events, v1 and v2 | yes |
 //! | `apigw_websocket` | API Gateway WebSocket API events (`$connect`, messages, `$disconnect`) | yes |
 //! | `local` | off Lambda, `run()` serves the app on `http://127.0.0.1:3000` through the same conversion | yes |
+//! | `opentelemetry` | `lambda_runtime`'s `OpenTelemetryLayer`, for [`Gateway::into_runtime`] | no |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // With every source feature off the crate still builds (each event is then answered with an

@@ -404,8 +404,8 @@ where
     /// # }
     /// ```
     ///
-    /// OpenTelemetry goes the same way, with `lambda_runtime`'s `opentelemetry` feature:
-    /// `.run_with(|runtime| runtime.layer(OpenTelemetryLayer::new(move || { provider.force_flush(); })))`.
+    /// A layer's service must be `Clone` (each concurrent worker owns one): `lambda_runtime`
+    /// 1.5's `OpenTelemetryLayer` is not, so it goes through [`into_runtime`](Self::into_runtime).
     /// `configure` is not called off Lambda (the local server has no `Runtime`).
     ///
     /// # Errors
@@ -485,6 +485,29 @@ where
     /// Unlike [`run`](Self::run) it neither falls back to the local server nor runs the
     /// [`on_shutdown`](Self::on_shutdown) hook; it reads the same environment, and fails when a
     /// Lambda variable is missing or malformed.
+    ///
+    /// OpenTelemetry, with this crate's `opentelemetry` feature (`lambda_runtime`'s layer, whose
+    /// service is not `Clone`, so the runtime serves one invocation at a time with `run()`), your
+    /// tracer provider and a `tracing-opentelemetry` subscriber:
+    ///
+    #[cfg_attr(feature = "opentelemetry", doc = "```no_run")]
+    #[cfg_attr(not(feature = "opentelemetry"), doc = "```ignore")]
+    /// use lambda_gateway::{Body, Gateway, lambda_runtime::layers::OpenTelemetryLayer};
+    ///
+    /// /// Exports what the invocation recorded (your provider's `force_flush`).
+    /// fn flush() {}
+    ///
+    /// # async fn doc() -> Result<(), lambda_gateway::BoxError> {
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("hi")))
+    /// });
+    /// Gateway::new(app)
+    ///     .into_runtime()?
+    ///     .layer(OpenTelemetryLayer::new(flush))
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
