@@ -124,6 +124,16 @@ impl EventSource for ApiGatewayHttp {
         }
     }
 
+    /// Function URL events only (their domain is `*.lambda-url.<region>.on.aws`): HTTP APIs
+    /// cannot stream. The prelude is the payload 2.0 head — `statusCode`, `headers` as strings
+    /// (repeated values comma-joined), every `Set-Cookie` in `cookies` (always present) — which
+    /// is the shape Function URLs read.
+    fn can_stream(&self, event: &SourceView<'_, '_>) -> bool {
+        event
+            .get(DOMAIN_NAME)
+            .is_some_and(|domain| is_function_url_domain(domain.as_bytes()))
+    }
+
     /// A payload 2.0 event (`version` and `rawPath`) without `requestContext.http`.
     fn explain(&self, event: &SourceView<'_, '_>) -> Option<Error> {
         (Self::is_v2(event) && event.get(RAW_PATH).is_some() && !event.get(HTTP)).then(|| {
@@ -173,4 +183,11 @@ impl TypedSource for ApiGatewayHttp {
     fn parse_typed_event(raw_event: &[u8]) -> Result<Box<dyn Any + Send + Sync>, Error> {
         lambda_gateway_core::typed_event::<TypedEvent>(SOURCE, raw_event)
     }
+}
+
+/// Whether a `requestContext.domainName` is a Function URL's (`*.lambda-url.<region>.on.aws`).
+pub(crate) fn is_function_url_domain(domain: &[u8]) -> bool {
+    domain
+        .windows(b".lambda-url.".len())
+        .any(|w| w == b".lambda-url.")
 }

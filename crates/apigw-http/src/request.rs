@@ -113,7 +113,7 @@ pub(crate) fn parse_request(
         .with_domain_name_from_event(event.get(DOMAIN_NAME));
     let function_url = request_context
         .domain_name()
-        .is_some_and(|domain| domain.contains(".lambda-url."));
+        .is_some_and(|domain| crate::is_function_url_domain(domain.as_bytes()));
     let request_context = request_context.with_function_url(function_url);
     default_host(&mut headers, request_context.domain_name());
     build_request(SOURCE, method, target, headers, body, request_context)

@@ -103,6 +103,24 @@ pub trait EventSource: std::fmt::Debug + Send + Sync + 'static {
     /// status of an answer from there for its logs.
     fn encode_head(&self, parts: &Parts, json: &mut JsonWriter, options: EncodeOptions<'_>);
 
+    /// Whether an answer to `event` may go out as a Lambda response stream when the deployment
+    /// streams: only for events whose front door can take one (a Function URL in
+    /// `RESPONSE_STREAM` mode). Never by default: a streamed answer to a front door that
+    /// expects a buffered one is garbage to it.
+    fn can_stream(&self, event: &SourceView<'_, '_>) -> bool {
+        let _ = event;
+        false
+    }
+
+    /// Writes a streamed answer's prelude, the JSON object Lambda reads before the 8 NUL bytes
+    /// and the body: by default the response event's head, closed (`statusCode`, the headers,
+    /// `cookies` — no body fields). Only called for events [`can_stream`](Self::can_stream)
+    /// accepted.
+    fn encode_prelude(&self, parts: &Parts, json: &mut JsonWriter, options: EncodeOptions<'_>) {
+        self.encode_head(parts, json, options);
+        json.end_object();
+    }
+
     /// Writes the body fields after the head (`body`, `isBase64Encoded`; `text` when the body
     /// travels as text) and closes the object.
     fn encode_body(&self, body: &[u8], text: Option<&str>, json: &mut JsonWriter) {

@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     base_path: Option<String>,
     on_service_error: OnServiceError,
     pass_through: Option<http::Uri>,
+    /// Lambda response streaming for the events whose front door takes it.
+    pub(crate) stream_responses: bool,
     #[cfg(feature = "local")]
     pub(crate) local: crate::local::LocalOptions,
     /// Runs once when the process is asked to stop (see [`Gateway::on_shutdown`]).
@@ -78,8 +80,9 @@ impl<S> Gateway<S> {
     }
 
     /// The settings `run` reads from the environment, where the builder left them unset (an empty
-    /// value counts as unset): `LAMBDA_GATEWAY_PASS_THROUGH_PATH` ([`pass_through`](Self::pass_through))
-    /// and `LAMBDA_GATEWAY_BASE_PATH` ([`base_path`](Self::base_path)).
+    /// value counts as unset): `LAMBDA_GATEWAY_PASS_THROUGH_PATH` ([`pass_through`](Self::pass_through)),
+    /// `LAMBDA_GATEWAY_RESPONSE_MODE` ([`stream_responses`](Self::stream_responses)) and
+    /// `LAMBDA_GATEWAY_BASE_PATH` ([`base_path`](Self::base_path)).
     pub(crate) fn with_environment(mut self) -> Self {
         let from_env = |name: &str| {
             std::env::var(name)
@@ -89,6 +92,19 @@ impl<S> Gateway<S> {
         if self.settings.pass_through.is_none() {
             if let Some(path) = from_env("LAMBDA_GATEWAY_PASS_THROUGH_PATH") {
                 self = self.pass_through(path);
+            }
+        }
+        if !self.settings.stream_responses {
+            match from_env("LAMBDA_GATEWAY_RESPONSE_MODE")
+                .as_deref()
+                .map(str::trim)
+            {
+                Some("stream") => self.settings.stream_responses = true,
+                Some("buffered") | None => {}
+                Some(other) => warn_or_print!(
+                    "LAMBDA_GATEWAY_RESPONSE_MODE is {:?}; expected stream or buffered: answering buffered", other;
+                    value = other, "LAMBDA_GATEWAY_RESPONSE_MODE is neither stream nor buffered: answering buffered"
+                ),
             }
         }
         if self.settings.base_path.is_none() {
@@ -195,6 +211,24 @@ impl<S> Gateway<S> {
     #[must_use]
     pub fn on_shutdown(mut self, hook: impl Future<Output = ()> + Send + 'static) -> Self {
         self.settings.on_shutdown = Some(crate::shutdown::ShutdownHook::new(hook));
+        self
+    }
+
+    /// Answers the events whose front door can take a Lambda response stream — Function URLs in
+    /// `RESPONSE_STREAM` invoke mode — as a stream: the service's body goes out frame by frame as
+    /// it produces them (server-sent events, downloads past 6 MB), after a prelude with the status
+    /// and headers. Off by default; `run` also reads `LAMBDA_GATEWAY_RESPONSE_MODE=stream`.
+    ///
+    /// Only turn it on for a function whose Function URL is in `RESPONSE_STREAM` mode: nothing in
+    /// an event tells the two modes apart, and a buffered front door would pass the prelude and
+    /// its NUL bytes to the client. Every other source (HTTP APIs, ALB, VPC Lattice, WebSocket,
+    /// pass-through) is answered buffered by the same binary, and so is `invoke`. On a streaming
+    /// route every answer streams, a 400 or 500 too; a body that fails after its first frame ends
+    /// the stream with the Runtime API's error trailers (`Lambda-Runtime-Function-Error-Type`,
+    /// `-Error-Body`).
+    #[must_use]
+    pub fn stream_responses(mut self) -> Self {
+        self.settings.stream_responses = true;
         self
     }
 
@@ -321,6 +355,7 @@ where
             None,
             Some(Box::new(context)),
             None,
+            false,
         )
     }
 
@@ -354,6 +389,7 @@ where
             lambda_request_id,
             None,
             service_time,
+            false,
         )
     }
 }
@@ -450,7 +486,7 @@ impl Settings {
             if let Claim::Refused(what) = registered.source.claim(&source_view) {
                 return self.unclaimed(event, route, Some(what));
             }
-            return Self::convert_with(registered, &source_view, event, route);
+            return self.convert_with(registered, &source_view, event, route);
         }
         for registered in &registry.sources {
             if !registered.may_claim(view) {
@@ -459,7 +495,7 @@ impl Settings {
             let source_view = view.for_source(&registered.binding);
             match registered.source.claim(&source_view) {
                 Claim::Claimed => {
-                    return Self::convert_with(registered, &source_view, event, route);
+                    return self.convert_with(registered, &source_view, event, route);
                 }
                 Claim::Refused(what) => {
                     return self.explain(registry, view, event, route, Some(what));
@@ -498,6 +534,7 @@ impl Settings {
     /// invalid event.
     #[inline]
     fn convert_with(
+        &self,
         registered: &'static Registered,
         event: &SourceView<'_, '_>,
         raw_event: &Bytes,
@@ -513,6 +550,7 @@ impl Settings {
         }
         route.target = Some(Target::Source(source));
         route.multi_value = source.multi_value(event);
+        route.stream = self.stream_responses && source.can_stream(event);
         source.parse_request(event, raw_event.clone())
     }
 }
@@ -536,8 +574,9 @@ impl Settings {
             StatusCode::BAD_REQUEST,
             &format!("Bad Request: {reason}\n"),
             options,
+            route.stream,
         );
-        Ok(within_limit(source, json, options))
+        Ok(within_limit(source, json, options, route.stream))
     }
 
     /// The response event for the service's response.
@@ -554,8 +593,8 @@ impl Settings {
             None => return Err(Error::Service(POLLED_AFTER_DONE.into())),
         };
         let options = self.options(route.multi_value);
-        let json = encode(source, parts, body, options);
-        Ok(within_limit(source, json, options))
+        let json = encode(source, parts, body, options, route.stream);
+        Ok(within_limit(source, json, options, route.stream))
     }
 
     /// The answer to a failed service call: the service's error, its body's, or a panic.
@@ -577,8 +616,16 @@ impl Settings {
             // no HTTP answer to make: the invocation fails, so the platform retries the event
             return Err(Error::Service(error));
         };
-        let json = self.service_failure(source, what, error, options)?;
-        Ok(within_limit(source, json, options))
+        let json = self.service_failure(source, what, error, options, route.stream)?;
+        Ok(within_limit(source, json, options, route.stream))
+    }
+
+    /// The prelude of a streamed answer to `route`'s source (only called for streaming routes).
+    pub(crate) fn prelude(&self, route: Route, parts: &Parts) -> Vec<u8> {
+        match route.target {
+            Some(Target::Source(source)) => prelude(source, parts, self.options(route.multi_value)),
+            _ => Vec::new(),
+        }
     }
 
     fn options(&self, multi_value: bool) -> EncodeOptions<'_> {
@@ -597,6 +644,7 @@ impl Settings {
         what: &str,
         error: BoxError,
         options: EncodeOptions<'_>,
+        stream: bool,
     ) -> Result<Vec<u8>, Error> {
         match &self.on_service_error {
             OnServiceError::InternalServerError => {
@@ -606,6 +654,7 @@ impl Settings {
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Internal Server Error",
                     options,
+                    stream,
                 ))
             }
             OnServiceError::FailInvocation => Err(Error::Service(error)),
@@ -615,7 +664,7 @@ impl Settings {
                     %error, "{what}; answering with on_service_error's response"
                 );
                 let (parts, body) = respond(&error).into_parts();
-                Ok(encode(source, &parts, body.as_bytes(), options))
+                Ok(encode(source, &parts, body.as_bytes(), options, stream))
             }
         }
     }
@@ -626,6 +675,8 @@ impl Settings {
 pub(crate) struct Route {
     pub(crate) target: Option<Target>,
     pub(crate) multi_value: bool,
+    /// The answer goes out as a Lambda response stream (see [`Gateway::stream_responses`]).
+    pub(crate) stream: bool,
 }
 
 impl Route {
@@ -669,14 +720,16 @@ fn with_lambda_context(request: &mut Request<Body>, context: Box<lambda_runtime:
     request.extensions_mut().insert(*context);
 }
 
-/// `json`, or a 502 saying so when it is over the front door's size limit.
+/// `json`, or a 502 saying so when it is over the front door's size limit (a streamed answer's
+/// limit is the stream's, far above the small answers written whole here).
 fn within_limit(
     source: &'static dyn EventSource,
     json: Vec<u8>,
     options: EncodeOptions<'_>,
+    stream: bool,
 ) -> Vec<u8> {
     let limit = source.response_limit();
-    if json.len() <= limit.bytes {
+    if stream || json.len() <= limit.bytes {
         return json;
     }
     let reason = format!(
@@ -696,6 +749,7 @@ fn within_limit(
         StatusCode::BAD_GATEWAY,
         &format!("Bad Gateway: {reason}\n"),
         options,
+        false,
     )
 }
 
@@ -732,13 +786,25 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         .unwrap_or("a non-string panic payload")
 }
 
-/// Writes the response event in the source's format: its head, then its body fields.
+/// The 8 NUL bytes between a streamed answer's prelude and its body.
+pub(crate) const STREAM_DELIMITER: [u8; 8] = [0; 8];
+
+/// Writes the response event in the source's format: its head, then its body fields — or, for a
+/// streamed answer (`stream`), the stream's whole payload: the prelude, the delimiter, the body's
+/// bytes as they are.
 fn encode(
     source: &'static dyn EventSource,
     parts: &Parts,
     body: &[u8],
     options: EncodeOptions<'_>,
+    stream: bool,
 ) -> Vec<u8> {
+    if stream {
+        let mut payload = prelude(source, parts, options);
+        payload.extend_from_slice(&STREAM_DELIMITER);
+        payload.extend_from_slice(body);
+        return payload;
+    }
     let text = options.binary.text_body(&parts.headers, body);
     let mut json = JsonWriter::with_capacity(160 + parts.headers.len() * 48 + body.len() * 4 / 3);
     source.encode_head(parts, &mut json, options);
@@ -746,12 +812,20 @@ fn encode(
     json.finish()
 }
 
-/// A plain-text answer in the source's format.
+/// A streamed answer's prelude, in the source's format.
+fn prelude(source: &'static dyn EventSource, parts: &Parts, options: EncodeOptions<'_>) -> Vec<u8> {
+    let mut json = JsonWriter::with_capacity(160 + parts.headers.len() * 48);
+    source.encode_prelude(parts, &mut json, options);
+    json.finish()
+}
+
+/// A plain-text answer in the source's format (`stream`: see [`encode`]).
 fn plain(
     source: &'static dyn EventSource,
     status: StatusCode,
     text: &str,
     options: EncodeOptions<'_>,
+    stream: bool,
 ) -> Vec<u8> {
     let mut response = Response::new(());
     *response.status_mut() = status;
@@ -760,5 +834,5 @@ fn plain(
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     let (parts, ()) = response.into_parts();
-    encode(source, &parts, text.as_bytes(), options)
+    encode(source, &parts, text.as_bytes(), options, stream)
 }

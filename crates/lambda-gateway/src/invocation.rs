@@ -53,9 +53,40 @@ pin_project! {
         // on Lambda: the status is recorded on the invocation's span
         traced: bool,
         timer: Timer<'a>,
+        // whether the caller takes a streamed answer (only `LambdaService` does)
+        streams: bool,
         route: Route,
         #[pin]
         stage: Stage<S, F, B>,
+    }
+}
+
+/// An answer that goes out as a Lambda response stream: its prelude, then the service's body
+/// frame by frame.
+pub(crate) struct Streamed<B> {
+    pub(crate) prelude: Vec<u8>,
+    pub(crate) body: B,
+}
+
+impl<S, F, B> Invocation<'_, S, F, B> {
+    /// Whether the answer goes out as a Lambda response stream (known once the event is read).
+    pub(crate) fn streams(&self) -> bool {
+        self.route.stream
+    }
+
+    /// The streamed answer, once the invocation has answered `Ok` with an empty event on a
+    /// streaming route (see [`Invocation::new`]).
+    pub(crate) fn take_streamed(self: Pin<&mut Self>) -> Option<Streamed<B>> {
+        let mut stage = self.project().stage;
+        let taken = match stage.as_mut().project() {
+            StageProj::Streamed { prelude, body } => body.take().map(|body| Streamed {
+                prelude: std::mem::take(prelude),
+                body,
+            }),
+            _ => None,
+        };
+        stage.set(Stage::Done);
+        taken
     }
 }
 
@@ -79,6 +110,8 @@ pin_project! {
             first: Option<Bytes>,
             joined: Option<BytesMut>,
         },
+        /// A streaming route's answer, kept for [`Invocation::take_streamed`].
+        Streamed { prelude: Vec<u8>, body: Option<B> },
         /// The answer was returned.
         Done,
     }
@@ -90,7 +123,9 @@ where
 {
     /// The invocation of `event` by `service` (a clone the invocation owns); `lambda_request_id`
     /// fills the request id for sources whose events carry none, `lambda_context` becomes a
-    /// request extension, `service_time` receives the time spent in the service.
+    /// request extension, `service_time` receives the time spent in the service; with `streams`,
+    /// a streaming route's answer is kept for [`take_streamed`](Self::take_streamed) (the
+    /// invocation's own answer is then empty), which is otherwise answered whole.
     pub(crate) fn new(
         settings: &'a Settings,
         service: S,
@@ -98,6 +133,7 @@ where
         lambda_request_id: Option<&'a str>,
         lambda_context: Option<Box<lambda_runtime::Context>>,
         service_time: Option<&'a mut Duration>,
+        streams: bool,
     ) -> Self {
         Self {
             settings,
@@ -107,6 +143,7 @@ where
                 service_time,
                 started: None,
             },
+            streams,
             route: Route::default(),
             stage: Stage::Ready {
                 service,
@@ -118,13 +155,15 @@ where
 }
 
 /// What a step of the stages came to.
-enum Step {
+enum Step<B> {
     /// The event gave no request (the error to answer with).
     Refused(Error),
     /// The service failed or panicked.
     Failed(Failure),
     /// The response event, encoded straight from the stage's parts and body (nothing moved).
     Answered(Result<Vec<u8>, Error>),
+    /// A streaming route's response, whose body is not read here.
+    Stream(Parts, B),
 }
 
 impl<S, B> Future for Invocation<'_, S, S::Future, B>
@@ -145,6 +184,7 @@ where
             *this.lambda_request_id,
             this.route,
             this.timer,
+            *this.streams,
         ));
         // What is left of the stages (the service, a future or body that failed or panicked)
         // is dropped here, a panic in its `Drop` caught as well.
@@ -157,16 +197,27 @@ where
             );
         }
         let route = *this.route;
+        let mut streamed_status = None;
         let answer = match step {
             Step::Refused(error) => this.settings.refuse(error, route),
             Step::Failed(failure) => this.settings.finish(route, failure),
             Step::Answered(answer) => answer,
+            Step::Stream(parts, body) => {
+                streamed_status = Some(parts.status.as_u16());
+                let prelude = this.settings.prelude(route, &parts);
+                this.stage.set(Stage::Streamed {
+                    prelude,
+                    body: Some(body),
+                });
+                Ok(Vec::new())
+            }
         };
         if *this.traced {
             // on Lambda, once the answer is final (a 502 may have replaced the service's status)
             let span = tracing::Span::current();
             span.record("source", route.source_name());
-            if let Some(status) = answer.as_deref().ok().and_then(event_status) {
+            let status = streamed_status.or_else(|| answer.as_deref().ok().and_then(event_status));
+            if let Some(status) = status {
                 span.record("status", status);
             }
         }
@@ -182,7 +233,8 @@ fn run_stages<S, B>(
     lambda_request_id: Option<&str>,
     route: &mut Route,
     timer: &mut Timer<'_>,
-) -> Poll<Step>
+    streams: bool,
+) -> Poll<Step<B>>
 where
     S: Service<Request<Body>, Response = Response<B>> + Clone,
     S::Error: Into<BoxError>,
@@ -213,6 +265,8 @@ where
                     let request = settings
                         .prepare(event, lambda_request_id, lambda_context, route)
                         .map_err(Step::Refused)?;
+                    // a caller that does not take a stream (`invoke`) is answered whole
+                    route.stream &= streams;
                     if let Some(failure) = not_ready.take() {
                         return Err(Step::Failed(failure));
                     }
@@ -234,6 +288,11 @@ where
             }
             StageProj::Calling { future } => {
                 let (parts, body) = match ready!(guarded(|| future.poll(cx))) {
+                    Ok(Ok(response)) if route.stream => {
+                        timer.stop();
+                        let (parts, body) = response.into_parts();
+                        return Poll::Ready(Step::Stream(parts, body));
+                    }
                     Ok(Ok(response)) => response.into_parts(),
                     Ok(Err(error)) => {
                         timer.stop();
@@ -282,7 +341,7 @@ where
                     (Err(panic), _) => Step::Failed(Failure::Panic(panic)),
                 });
             }
-            StageProj::Done => {
+            StageProj::Streamed { .. } | StageProj::Done => {
                 return Poll::Ready(Step::Refused(Error::Service(POLLED_AFTER_DONE.into())));
             }
         }

@@ -61,6 +61,7 @@ mod registry;
 mod run_error;
 mod runtime;
 mod shutdown;
+mod stream;
 mod typed;
 
 pub use gateway::Gateway;

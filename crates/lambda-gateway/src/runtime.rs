@@ -23,7 +23,12 @@ use lambda_runtime_api_client::{PooledClient, body, build_request};
 use tower::{Layer, Service};
 use tracing::{Instrument, field::Empty};
 
-use crate::{Gateway, gateway::Settings, invocation::Invocation};
+use crate::{
+    Gateway,
+    gateway::Settings,
+    invocation::Invocation,
+    stream::{StreamedBody, split_stream_payload, stream_request},
+};
 
 /// The gateway as a tower service over `lambda_runtime`'s invocations: each call converts the
 /// event, calls the HTTP service, and posts the response event (or the invocation's error) to
@@ -107,7 +112,8 @@ impl Shared {
     where
         S: Service<Request<Body>, Response = Response<B>> + Clone,
         S::Error: Into<BoxError>,
-        B: http_body::Body,
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
         B::Error: Into<BoxError>,
     {
         let LambdaInvocation {
@@ -128,25 +134,38 @@ impl Shared {
             status = Empty,
         );
         async {
-            let handling = Invocation::new(
+            let invocation = Invocation::new(
                 &self.settings,
                 service,
                 event,
                 Some(&request_id),
                 Some(Box::new(context)),
                 None,
+                true,
             );
+            let mut invocation = std::pin::pin!(invocation);
             // The service's own code is guarded inside the invocation; this catches a panic of
             // the gateway itself, which would otherwise end the worker.
-            let handled = CatchPanic { future: handling }
-                .await
-                .unwrap_or_else(|panic| {
-                    Err(Error::Internal(format!(
-                        "panicked: {}",
-                        crate::gateway::panic_message(&*panic)
-                    )))
-                });
+            let handled = CatchPanic {
+                future: invocation.as_mut(),
+            }
+            .await
+            .unwrap_or_else(|panic| {
+                Err(Error::Internal(format!(
+                    "panicked: {}",
+                    crate::gateway::panic_message(&*panic)
+                )))
+            });
             match handled {
+                Ok(answer) if invocation.streams() => {
+                    let (prelude, body) = match invocation.as_mut().take_streamed() {
+                        Some(streamed) => (streamed.prelude, StreamedBody::service(streamed.body)),
+                        // an answer made whole (a 400, a 500): the stream's payload in one piece
+                        None => split_stream_payload(answer),
+                    };
+                    let request = stream_request(&request_id, invocation_id, prelude, body)?;
+                    self.send("response", request).await
+                }
                 Ok(response) => {
                     self.post(&request_id, "response", invocation_id, None, response)
                         .await
@@ -192,6 +211,11 @@ impl Shared {
         let request = request
             .body(body::Body::from(Bytes::from(body)))
             .map_err(|e| format!("cannot build the Runtime API request for {request_id}: {e}"))?;
+        self.send(what, request).await
+    }
+
+    /// Sends a request to the Runtime API and reads its answer (see [`post`](Self::post)).
+    async fn send(&self, what: &str, request: Request<body::Body>) -> Result<(), BoxError> {
         let response = self.client.call(request).await.map_err(|e| {
             error_or_print!("the Runtime API could not be reached: {}", e; error = %e, "the Runtime API could not be reached");
             e

@@ -71,6 +71,9 @@ pub(crate) enum Outcome {
     Response(Value),
     /// `POST .../{id}/response` with a body that is not JSON.
     ResponseNotJson(Bytes),
+    /// `POST .../{id}/response` in streaming mode (`Lambda-Runtime-Function-Response-Mode:
+    /// streaming`).
+    Stream(Box<Streamed>),
     /// `POST .../{id}/error`.
     Error {
         /// `errorType` of the posted body.
@@ -104,6 +107,66 @@ impl Outcome {
             other => panic!("expected an invocation error, the function posted {other:?}"),
         }
     }
+}
+
+/// A streamed answer as the test server received it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Streamed {
+    /// The request's headers (the response mode, content type, declared trailers).
+    pub(crate) headers: http::HeaderMap,
+    /// The prelude, the JSON before the first NUL byte (`Value::Null` when it is not JSON).
+    pub(crate) prelude: Value,
+    /// Whether 8 NUL bytes followed the prelude.
+    pub(crate) delimited: bool,
+    /// Everything after the delimiter.
+    pub(crate) body: Bytes,
+    /// Every data frame as it arrived, with the time since the first one arrived.
+    pub(crate) frames: Vec<(Duration, Bytes)>,
+    /// The trailers, if any.
+    pub(crate) trailers: Option<http::HeaderMap>,
+}
+
+impl Outcome {
+    /// The streamed answer; fails the test on anything else.
+    #[track_caller]
+    #[allow(dead_code, reason = "only the streaming tests read streamed answers")]
+    pub(crate) fn stream(self) -> Streamed {
+        match self {
+            Self::Stream(streamed) => *streamed,
+            other => panic!("expected a streamed answer, the function posted {other:?}"),
+        }
+    }
+}
+
+/// Reads a streamed answer's body frame by frame, noting when each arrived.
+async fn read_stream(parts: &http::request::Parts, mut body: Incoming) -> Result<Streamed, String> {
+    let mut frames = Vec::new();
+    let mut trailers = None;
+    let mut first = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("the streamed body failed: {e}"))?;
+        let at = *first.get_or_insert_with(std::time::Instant::now);
+        match frame.into_data() {
+            Ok(data) => frames.push((at.elapsed(), data)),
+            Err(frame) => trailers = frame.into_trailers().ok(),
+        }
+    }
+    let all: Vec<u8> = frames
+        .iter()
+        .flat_map(|(_, data)| data.iter().copied())
+        .collect();
+    let end = all.iter().position(|&b| b == 0).unwrap_or(all.len());
+    let prelude = serde_json::from_slice(&all[..end]).unwrap_or(Value::Null);
+    let delimited = all.get(end..end + 8) == Some(&[0u8; 8][..]);
+    let body = Bytes::copy_from_slice(all.get(end + 8..).unwrap_or_default());
+    Ok(Streamed {
+        headers: parts.headers.clone(),
+        prelude,
+        delimited,
+        body,
+        frames,
+        trailers,
+    })
 }
 
 /// An event waiting for the function's next `GET .../invocation/next`.
@@ -425,6 +488,25 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
+    let streaming = parts
+        .headers
+        .get("lambda-runtime-function-response-mode")
+        .is_some_and(|mode| mode == "streaming");
+    if streaming && parts.method == Method::POST {
+        let id = parts
+            .uri
+            .path()
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.strip_prefix("invocation/"))
+            .and_then(|rest| rest.strip_suffix("/response"))
+            .unwrap_or_default()
+            .to_owned();
+        let response = match read_stream(&parts, body).await {
+            Ok(streamed) => complete(&state, &id, Outcome::Stream(Box::new(streamed))),
+            Err(e) => stray(&state, format!("{} {}: {e}", parts.method, parts.uri)),
+        };
+        return Ok(response);
+    }
     let body = match body.collect().await {
         Ok(body) => body.to_bytes(),
         Err(e) => {

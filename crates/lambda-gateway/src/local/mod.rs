@@ -470,6 +470,7 @@ impl LocalState {
                         Some(&request_id),
                         None,
                         Some(&mut service_time),
+                        false,
                     )
                     .await;
                     match handled {

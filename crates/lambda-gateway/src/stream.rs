@@ -1,0 +1,197 @@
+//! Lambda response streaming on the Runtime API: the request that carries a streamed answer,
+//! and its body — the prelude, the 8 NUL bytes, then the service's body frame by frame, a
+//! failure after the first frame ending it with the Runtime API's error trailers.
+
+use std::{
+    panic::{self, AssertUnwindSafe},
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use bytes::{Buf, Bytes};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
+use http_body::Frame;
+use lambda_gateway_core::{BoxError, encoding::encode_base64};
+use lambda_runtime::Diagnostic;
+use lambda_runtime_api_client::{body, build_request};
+
+use crate::gateway::{STREAM_DELIMITER, panic_message};
+
+/// The trailer that names a failure after the stream began.
+const ERROR_TYPE: HeaderName = HeaderName::from_static("lambda-runtime-function-error-type");
+/// The trailer that describes it: base64 of `{"errorType", "errorMessage"}`.
+const ERROR_BODY: HeaderName = HeaderName::from_static("lambda-runtime-function-error-body");
+/// The error type of a body that failed mid-stream, as the invocation's would be.
+const BODY_FAILED: &str = "lambda_gateway::ServiceError";
+
+/// `POST /2018-06-01/runtime/invocation/{id}/response` in streaming mode, its body `body`
+/// after `prelude` and the delimiter.
+pub(crate) fn stream_request<B>(
+    request_id: &str,
+    invocation_id: Option<HeaderValue>,
+    prelude: Vec<u8>,
+    body: StreamedBody<B>,
+) -> Result<Request<body::Body>, BoxError>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let mut request = build_request()
+        .method(Method::POST)
+        .uri(format!(
+            "/2018-06-01/runtime/invocation/{request_id}/response"
+        ))
+        .header("lambda-runtime-function-response-mode", "streaming")
+        .header("transfer-encoding", "chunked")
+        // hyper sends only the trailers declared here
+        .header("trailer", ERROR_TYPE.as_str())
+        .header("trailer", ERROR_BODY.as_str())
+        .header(
+            "content-type",
+            "application/vnd.awslambda.http-integration-response",
+        );
+    if let Some(id) = invocation_id {
+        request = request.header("lambda-runtime-invocation-id", id);
+    }
+    let body = StreamedBody {
+        prelude: Some(Bytes::from(prelude)),
+        delimiter: true,
+        ..body
+    };
+    request
+        .body(body::Body::new(body))
+        .map_err(|e| format!("cannot build the streamed answer to {request_id}: {e}").into())
+}
+
+/// A streamed answer made whole (see `gateway::encode`): its prelude and its body, split at the
+/// delimiter (the prelude is JSON, which holds no NUL byte).
+pub(crate) fn split_stream_payload<B>(payload: Vec<u8>) -> (Vec<u8>, StreamedBody<B>) {
+    let at = payload
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(payload.len());
+    let body = payload
+        .get(at + STREAM_DELIMITER.len()..)
+        .map(Bytes::copy_from_slice)
+        .unwrap_or_default();
+    let mut prelude = payload;
+    prelude.truncate(at);
+    (
+        prelude,
+        StreamedBody {
+            prelude: None,
+            delimiter: false,
+            whole: Some(body),
+            service: None,
+        },
+    )
+}
+
+pin_project_lite::pin_project! {
+    /// The body of a streamed answer: the prelude, the delimiter, then the service's body's data
+    /// frames as they come (or a body already whole). Its trailers are dropped; its failure (an
+    /// error or a panic) ends the stream with the error trailers, and is logged.
+    pub(crate) struct StreamedBody<B> {
+        prelude: Option<Bytes>,
+        delimiter: bool,
+        whole: Option<Bytes>,
+        #[pin]
+        service: Option<B>,
+    }
+}
+
+impl<B> StreamedBody<B> {
+    /// The service's body, to stream.
+    pub(crate) fn service(body: B) -> Self {
+        Self {
+            prelude: None,
+            delimiter: false,
+            whole: None,
+            service: Some(body),
+        }
+    }
+}
+
+impl<B> http_body::Body for StreamedBody<B>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let mut this = self.project();
+        if let Some(prelude) = this.prelude.take() {
+            return Poll::Ready(Some(Ok(Frame::data(prelude))));
+        }
+        if std::mem::take(this.delimiter) {
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&STREAM_DELIMITER)))));
+        }
+        if let Some(whole) = this.whole.take() {
+            if !whole.is_empty() {
+                return Poll::Ready(Some(Ok(Frame::data(whole))));
+            }
+        }
+        loop {
+            let Some(service) = this.service.as_mut().as_pin_mut() else {
+                return Poll::Ready(None);
+            };
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| service.poll_frame(cx)));
+            let failure = match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(Some(Ok(frame)))) => match frame.into_data() {
+                    Ok(mut data) => {
+                        let data = data.copy_to_bytes(data.remaining());
+                        if data.is_empty() {
+                            continue;
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    // a Lambda response has no trailers of the service's
+                    Err(_) => continue,
+                },
+                Ok(Poll::Ready(None)) => None,
+                Ok(Poll::Ready(Some(Err(error)))) => Some(error.into().to_string()),
+                Err(panic) => Some(format!(
+                    "the response body panicked: {}",
+                    panic_message(&*panic)
+                )),
+            };
+            // dropping the body runs the service's code too
+            let service = &mut this.service;
+            if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(|| service.set(None))) {
+                error_or_print!(
+                    "dropping the response body panicked: {}", panic_message(&*panic);
+                    panic = panic_message(&*panic), "dropping the response body panicked"
+                );
+            }
+            return Poll::Ready(failure.map(|message| {
+                error_or_print!(
+                    "the response body failed after the stream began: {}", message;
+                    error = %message, "the response body failed after the stream began; ending it with the error trailers"
+                );
+                Ok(Frame::trailers(error_trailers(&message)))
+            }));
+        }
+    }
+}
+
+/// The Runtime API's trailers for a stream that failed after its first byte.
+fn error_trailers(message: &str) -> HeaderMap {
+    let diagnostic = Diagnostic {
+        error_type: BODY_FAILED.to_owned(),
+        error_message: message.to_owned(),
+    };
+    let json = serde_json::to_vec(&diagnostic).unwrap_or_default();
+    let mut trailers = HeaderMap::new();
+    trailers.insert(ERROR_TYPE, HeaderValue::from_static(BODY_FAILED));
+    if let Ok(value) = HeaderValue::from_str(&encode_base64(&json)) {
+        trailers.insert(ERROR_BODY, value);
+    }
+    trailers
+}
