@@ -11,7 +11,9 @@
 //! - `GET /fail-midway` sends 3 events as `/sse` does, then its body fails;
 //! - anything else answers 404.
 //!
-//! Offline: `cargo run --example stream -- --event FILE` prints the (buffered) response event.
+//! Locally: `LAMBDA_GATEWAY_SOURCE=function_url cargo run --example stream`, then
+//! `curl -N localhost:3000/sse` shows the events as they are produced. Offline:
+//! `cargo run --example stream -- --event FILE` prints the (buffered) response event.
 
 #[path = "../replay.rs"]
 mod replay;

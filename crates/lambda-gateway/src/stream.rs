@@ -66,17 +66,23 @@ where
 
 /// A streamed answer made whole (see `gateway::encode`): its prelude and its body, split at the
 /// delimiter (the prelude is JSON, which holds no NUL byte).
-pub(crate) fn split_stream_payload<B>(payload: Vec<u8>) -> (Vec<u8>, StreamedBody<B>) {
+pub(crate) fn split_payload(payload: &[u8]) -> (&[u8], &[u8]) {
     let at = payload
         .iter()
         .position(|&b| b == 0)
         .unwrap_or(payload.len());
-    let body = payload
-        .get(at + STREAM_DELIMITER.len()..)
-        .map(Bytes::copy_from_slice)
-        .unwrap_or_default();
-    let mut prelude = payload;
-    prelude.truncate(at);
+    let (prelude, rest) = payload.split_at(at);
+    (
+        prelude,
+        rest.get(STREAM_DELIMITER.len()..).unwrap_or_default(),
+    )
+}
+
+/// [`split_payload`], for the Runtime API.
+pub(crate) fn split_stream_payload<B>(payload: Vec<u8>) -> (Vec<u8>, StreamedBody<B>) {
+    let (prelude, body) = split_payload(&payload);
+    let body = Bytes::copy_from_slice(body);
+    let prelude = prelude.to_vec();
     (
         prelude,
         StreamedBody {
@@ -84,6 +90,7 @@ pub(crate) fn split_stream_payload<B>(payload: Vec<u8>) -> (Vec<u8>, StreamedBod
             delimiter: false,
             whole: Some(body),
             service: None,
+            trailers: true,
         },
     )
 }
@@ -98,17 +105,42 @@ pin_project_lite::pin_project! {
         whole: Option<Bytes>,
         #[pin]
         service: Option<B>,
+        // a failure ends the body with the Runtime API's trailers (else with the error itself)
+        trailers: bool,
     }
 }
 
 impl<B> StreamedBody<B> {
-    /// The service's body, to stream.
+    /// The service's body, to stream to the Runtime API.
     pub(crate) fn service(body: B) -> Self {
         Self {
             prelude: None,
             delimiter: false,
             whole: None,
             service: Some(body),
+            trailers: true,
+        }
+    }
+
+    /// The service's body, to stream to a local client: a failure is the body's error, which
+    /// cuts the chunked answer short (the client sees it incomplete), as a front door would.
+    #[cfg(feature = "local")]
+    pub(crate) fn local(body: B) -> Self {
+        Self {
+            trailers: false,
+            ..Self::service(body)
+        }
+    }
+
+    /// An answer already whole, to a local client.
+    #[cfg(feature = "local")]
+    pub(crate) fn whole(body: Bytes) -> Self {
+        Self {
+            prelude: None,
+            delimiter: false,
+            whole: Some(body),
+            service: None,
+            trailers: false,
         }
     }
 }
@@ -170,12 +202,17 @@ where
                     panic = panic_message(&*panic), "dropping the response body panicked"
                 );
             }
+            let trailers = *this.trailers;
             return Poll::Ready(failure.map(|message| {
                 error_or_print!(
                     "the response body failed after the stream began: {}", message;
-                    error = %message, "the response body failed after the stream began; ending it with the error trailers"
+                    error = %message, "the response body failed after the stream began; ending it"
                 );
-                Ok(Frame::trailers(error_trailers(&message)))
+                if trailers {
+                    Ok(Frame::trailers(error_trailers(&message)))
+                } else {
+                    Err(message.into())
+                }
             }));
         }
     }

@@ -1171,3 +1171,109 @@ async fn the_shutdown_hook_runs_once_the_server_has_stopped() {
         "after the listener closed"
     );
 }
+
+/// Five frames `tick {i}\n`, the first at once, then one every 100 ms.
+struct Ticks {
+    next: u32,
+    wait: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl http_body::Body for Ticks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if self.next == 5 {
+            return std::task::Poll::Ready(None);
+        }
+        if let Some(wait) = self.wait.as_mut() {
+            std::task::ready!(wait.as_mut().poll(cx));
+        }
+        let tick = format!("tick {}\n", self.next);
+        self.next += 1;
+        self.wait = Some(Box::pin(tokio::time::sleep(Duration::from_millis(100))));
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from(tick)))))
+    }
+}
+
+/// Serves the ticking service locally as `source`, with streaming on; the frames the client
+/// got, with the time each arrived after the first.
+async fn ticks_through(source: &str) -> (http::response::Parts, Vec<(Duration, Bytes)>) {
+    use http_body_util::BodyExt as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    let app = tower::service_fn(|_request: http::Request<lambda_gateway::Body>| async {
+        let mut response = http::Response::new(Ticks {
+            next: 0,
+            wait: None,
+        });
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            http::HeaderValue::from_static("text/event-stream"),
+        );
+        Ok::<_, std::convert::Infallible>(response)
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        Gateway::new(app)
+            .stream_responses()
+            .local_source(source.parse().expect("a local source"))
+            .serve_local(listener, async move {
+                let _ = stopped.await;
+            }),
+    );
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let response = client
+        .get(format!("http://{addr}/ticks").parse().expect("a URI"))
+        .await
+        .expect("an answer");
+    let (parts, mut body) = response.into_parts();
+    let mut frames = Vec::new();
+    let mut first = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.expect("a frame");
+        let at = *first.get_or_insert_with(std::time::Instant::now);
+        if let Ok(data) = frame.into_data() {
+            frames.push((at.elapsed(), data));
+        }
+    }
+    let _ = stop.send(());
+    server
+        .await
+        .expect("the server task")
+        .expect("the server stops cleanly");
+    (parts, frames)
+}
+
+#[tokio::test]
+async fn with_streaming_on_the_function_url_front_door_streams_and_the_http_api_answers_whole() {
+    let (parts, frames) = ticks_through("function_url").await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(parts.headers[CONTENT_TYPE], "text/event-stream");
+    let text: String = frames
+        .iter()
+        .map(|(_, data)| String::from_utf8_lossy(data).into_owned())
+        .collect();
+    assert_eq!(text, "tick 0\ntick 1\ntick 2\ntick 3\ntick 4\n");
+    // as produced: the service waits 100 ms between ticks, so the last arrives at least 400 ms
+    // after the first (a lower bound the sleeps guarantee)
+    assert!(frames.len() >= 5, "{frames:?}");
+    let spread = frames[frames.len() - 1].0.saturating_sub(frames[0].0);
+    assert!(spread >= Duration::from_millis(350), "{spread:?}");
+
+    // an HTTP API cannot stream: the same service's answer arrives whole
+    let (parts, frames) = ticks_through("apigw_http").await;
+    assert_eq!(parts.status, StatusCode::OK);
+    let text: String = frames
+        .iter()
+        .map(|(_, data)| String::from_utf8_lossy(data).into_owned())
+        .collect();
+    assert_eq!(text, "tick 0\ntick 1\ntick 2\ntick 3\ntick 4\n");
+    assert_eq!(frames.len(), 1, "one piece: {frames:?}");
+}

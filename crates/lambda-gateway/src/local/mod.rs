@@ -27,7 +27,7 @@ use std::{
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, Limited, combinators::UnsyncBoxBody};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
@@ -38,7 +38,12 @@ use lambda_gateway_core::{
 use tokio::{net::TcpListener, sync::Semaphore, time::Instant};
 use tower::Service;
 
-use crate::{Gateway, gateway::Settings, invocation::Invocation};
+use crate::{
+    Gateway,
+    gateway::Settings,
+    invocation::Invocation,
+    stream::{StreamedBody, split_payload},
+};
 
 /// The local server's port when neither `PORT` nor [`Gateway::local_addr`] says otherwise.
 const DEFAULT_PORT: u16 = 3000;
@@ -242,7 +247,7 @@ where
     S: Service<Request<Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send,
     S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
+    B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
@@ -420,11 +425,12 @@ impl LocalState {
         request: Request<Incoming>,
         connection: Connection,
         activity: &Activity,
-    ) -> Response<Full<Bytes>>
+    ) -> Response<LocalBody>
     where
         S: Service<Request<Body>, Response = Response<B>> + Clone,
         S::Error: Into<BoxError>,
-        B: http_body::Body,
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
         B::Error: Into<BoxError>,
     {
         let started = Instant::now();
@@ -463,20 +469,42 @@ impl LocalState {
                     )
                 } else {
                     self.capture(n, &parts, &event).await;
-                    let handled = Invocation::new(
+                    let invocation = Invocation::new(
                         &self.settings,
                         service,
                         Bytes::from(event),
                         Some(&request_id),
                         None,
                         Some(&mut service_time),
-                        false,
-                    )
-                    .await;
+                        true,
+                    );
+                    let mut invocation = std::pin::pin!(invocation);
+                    let handled = invocation.as_mut().await;
                     match handled {
+                        // a streamed answer (`Gateway::stream_responses`): the head from its
+                        // prelude, the body as the service produces it
+                        Ok(answer) if invocation.streams() => {
+                            let (prelude, body) = match invocation.as_mut().take_streamed() {
+                                Some(streamed) => {
+                                    (streamed.prelude, StreamedBody::local(streamed.body))
+                                }
+                                None => {
+                                    let (prelude, rest) = split_payload(&answer);
+                                    let rest = Bytes::copy_from_slice(rest);
+                                    (prelude.to_vec(), StreamedBody::whole(rest))
+                                }
+                            };
+                            front_door
+                                .client_response(&prelude)
+                                .map(|head| {
+                                    let (head, _) = head.into_parts();
+                                    Response::from_parts(head, UnsyncBoxBody::new(body))
+                                })
+                                .unwrap_or_else(|reason| failure(StatusCode::BAD_GATEWAY, reason))
+                        }
                         Ok(json) => front_door
                             .client_response(&json)
-                            .map(|response| response.map(Full::new))
+                            .map(|response| response.map(whole))
                             .unwrap_or_else(|reason| failure(StatusCode::BAD_GATEWAY, reason)),
                         Err(error) => failure(
                             StatusCode::BAD_GATEWAY,
@@ -572,9 +600,17 @@ async fn watch_deadlines<C, E>(
 }
 
 /// A plain-text error answer, logged: what a front door answers when the invocation fails.
-fn failure(status: StatusCode, reason: String) -> Response<Full<Bytes>> {
+/// The local server's answer bodies: whole, or streamed as the service produces them.
+type LocalBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// A whole answer body.
+fn whole(body: Bytes) -> LocalBody {
+    UnsyncBoxBody::new(Full::new(body).map_err(|never| match never {}))
+}
+
+fn failure(status: StatusCode, reason: String) -> Response<LocalBody> {
     tracing::error!(target: "lambda_gateway::local", status = status.as_u16(), "{reason}");
-    let mut response = Response::new(Full::new(Bytes::from(format!(
+    let mut response = Response::new(whole(Bytes::from(format!(
         "lambda-gateway (local): {reason}\n"
     ))));
     *response.status_mut() = status;
