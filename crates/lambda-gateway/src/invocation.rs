@@ -65,7 +65,10 @@ pin_project! {
 /// frame by frame.
 pub(crate) struct Streamed<B> {
     pub(crate) prelude: Vec<u8>,
-    pub(crate) body: B,
+    /// The body's first data frame, already read (none when the body was empty).
+    pub(crate) first: Option<Bytes>,
+    /// The rest of the body.
+    pub(crate) body: Pin<Box<B>>,
 }
 
 impl<S, F, B> Invocation<'_, S, F, B> {
@@ -79,8 +82,13 @@ impl<S, F, B> Invocation<'_, S, F, B> {
     pub(crate) fn take_streamed(self: Pin<&mut Self>) -> Option<Streamed<B>> {
         let mut stage = self.project().stage;
         let taken = match stage.as_mut().project() {
-            StageProj::Streamed { prelude, body } => body.take().map(|body| Streamed {
+            StageProj::Streamed {
+                prelude,
+                first,
+                body,
+            } => body.take().map(|body| Streamed {
                 prelude: std::mem::take(prelude),
+                first: first.take(),
                 body,
             }),
             _ => None,
@@ -110,8 +118,12 @@ pin_project! {
             first: Option<Bytes>,
             joined: Option<BytesMut>,
         },
+        /// A streaming route's response: its body's first data frame is awaited before anything
+        /// is sent, so that a body failing at once is answered like any failure (a 500) rather
+        /// than with a stream cut short. (Boxed: the body moves on into the stream.)
+        Starting { parts: Option<Parts>, body: Option<Pin<Box<B>>> },
         /// A streaming route's answer, kept for [`Invocation::take_streamed`].
-        Streamed { prelude: Vec<u8>, body: Option<B> },
+        Streamed { prelude: Vec<u8>, first: Option<Bytes>, body: Option<Pin<Box<B>>> },
         /// The answer was returned.
         Done,
     }
@@ -162,8 +174,9 @@ enum Step<B> {
     Failed(Failure),
     /// The response event, encoded straight from the stage's parts and body (nothing moved).
     Answered(Result<Vec<u8>, Error>),
-    /// A streaming route's response, whose body is not read here.
-    Stream(Parts, B),
+    /// A streaming route's response, its body's first data frame read (none: the body is
+    /// empty).
+    Stream(Box<Parts>, Pin<Box<B>>, Option<Bytes>),
 }
 
 impl<S, B> Future for Invocation<'_, S, S::Future, B>
@@ -202,11 +215,12 @@ where
             Step::Refused(error) => this.settings.refuse(error, route),
             Step::Failed(failure) => this.settings.finish(route, failure),
             Step::Answered(answer) => answer,
-            Step::Stream(parts, body) => {
+            Step::Stream(parts, body, first) => {
                 streamed_status = Some(parts.status.as_u16());
                 let prelude = this.settings.prelude(route, &parts);
                 this.stage.set(Stage::Streamed {
                     prelude,
+                    first,
                     body: Some(body),
                 });
                 Ok(Vec::new())
@@ -289,9 +303,19 @@ where
             StageProj::Calling { future } => {
                 let (parts, body) = match ready!(guarded(|| future.poll(cx))) {
                     Ok(Ok(response)) if route.stream => {
-                        timer.stop();
                         let (parts, body) = response.into_parts();
-                        return Poll::Ready(Step::Stream(parts, body));
+                        // dropping the finished future runs the service's code too
+                        let set = panic::catch_unwind(AssertUnwindSafe(|| {
+                            stage.set(Stage::Starting {
+                                parts: Some(parts),
+                                body: Some(Box::pin(body)),
+                            });
+                        }));
+                        if let Err(panic) = set {
+                            timer.stop();
+                            return Poll::Ready(Step::Failed(Failure::Panic(panic)));
+                        }
+                        continue;
                     }
                     Ok(Ok(response)) => response.into_parts(),
                     Ok(Err(error)) => {
@@ -340,6 +364,39 @@ where
                     }
                     (Err(panic), _) => Step::Failed(Failure::Panic(panic)),
                 });
+            }
+            StageProj::Starting { parts, body } => {
+                let Some(stream) = body.as_mut() else {
+                    return Poll::Ready(Step::Refused(Error::Service(POLLED_AFTER_DONE.into())));
+                };
+                let first = loop {
+                    match ready!(guarded(|| stream.as_mut().poll_frame(cx))) {
+                        Ok(None) => break None,
+                        Ok(Some(Ok(frame))) => match frame.into_data() {
+                            Ok(mut data) if data.has_remaining() => {
+                                break Some(data.copy_to_bytes(data.remaining()));
+                            }
+                            // an empty frame, or trailers (a Lambda response has none)
+                            _ => {}
+                        },
+                        Ok(Some(Err(error))) => {
+                            timer.stop();
+                            return Poll::Ready(Step::Failed(Failure::Error(
+                                "the response body failed",
+                                error.into(),
+                            )));
+                        }
+                        Err(panic) => {
+                            timer.stop();
+                            return Poll::Ready(Step::Failed(Failure::Panic(panic)));
+                        }
+                    }
+                };
+                timer.stop();
+                let (Some(head), Some(stream)) = (parts.take(), body.take()) else {
+                    return Poll::Ready(Step::Refused(Error::Service(POLLED_AFTER_DONE.into())));
+                };
+                return Poll::Ready(Step::Stream(Box::new(head), stream, first));
             }
             StageProj::Streamed { .. } | StageProj::Done => {
                 return Poll::Ready(Step::Refused(Error::Service(POLLED_AFTER_DONE.into())));
@@ -664,6 +721,60 @@ mod tests {
             assert_eq!(event_status(&answer), Some(418), "{source}");
         }
         assert_eq!(event_status(b"null"), None, "a pass-through result");
+    }
+
+    /// A Function URL event, answered by `frames` on a gateway that streams.
+    #[cfg(all(feature = "apigw_http", feature = "local"))]
+    fn stream_of(
+        frames: Vec<Result<Frame<Bytes>, &'static str>>,
+    ) -> (Vec<u8>, Option<Streamed<Frames>>) {
+        let frames = Arc::new(Mutex::new(Some(frames)));
+        let gateway = Gateway::new(tower::service_fn(move |_request: Request<Body>| {
+            let frames = frames.lock().unwrap().take().unwrap_or_default();
+            async move { Ok::<_, Infallible>(Response::new(Frames(frames.into()))) }
+        }))
+        .stream_responses();
+        let parts = Request::get("/s").body(()).unwrap().into_parts().0;
+        let event = crate::LocalSource::from(&crate::apigw_http::local::FUNCTION_URL)
+            .request_event(&parts, b"");
+        let invocation = Invocation::new(
+            &gateway.settings,
+            gateway.service.clone(),
+            Bytes::from(event),
+            None,
+            None,
+            None,
+            true,
+        );
+        let mut invocation = std::pin::pin!(invocation);
+        let answer = run(invocation.as_mut()).0.unwrap();
+        assert!(invocation.streams());
+        (answer, invocation.as_mut().take_streamed())
+    }
+
+    #[test]
+    #[cfg(all(feature = "apigw_http", feature = "local"))]
+    fn a_stream_starts_with_the_first_frame_and_a_body_failing_at_once_is_a_500() {
+        let (answer, streamed) = stream_of(vec![
+            Ok(Frame::data(Bytes::new())),
+            Ok(Frame::data(Bytes::from_static(b"one"))),
+            Ok(Frame::data(Bytes::from_static(b"two"))),
+        ]);
+        assert!(answer.is_empty(), "streamed, not answered whole");
+        let streamed = streamed.expect("the stream");
+        assert_eq!(streamed.first.as_deref(), Some(&b"one"[..]));
+        assert!(streamed.prelude.starts_with(br#"{"statusCode":200"#));
+
+        // failing before its first byte: the service-failure answer, whole, in stream format
+        let (answer, streamed) = stream_of(vec![Err("broken at once")]);
+        assert!(streamed.is_none());
+        let (prelude, body) = crate::stream::split_payload(&answer);
+        assert!(
+            prelude.starts_with(br#"{"statusCode":500"#),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        assert_eq!(body, b"Internal Server Error");
     }
 
     #[test]

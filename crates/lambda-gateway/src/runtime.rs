@@ -159,7 +159,10 @@ impl Shared {
             match handled {
                 Ok(answer) if invocation.streams() => {
                     let (prelude, body) = match invocation.as_mut().take_streamed() {
-                        Some(streamed) => (streamed.prelude, StreamedBody::service(streamed.body)),
+                        Some(streamed) => (
+                            streamed.prelude,
+                            StreamedBody::service(streamed.body, streamed.first),
+                        ),
                         // an answer made whole (a 400, a 500): the stream's payload in one piece
                         None => split_stream_payload(answer),
                     };

@@ -111,12 +111,13 @@ pin_project_lite::pin_project! {
 }
 
 impl<B> StreamedBody<B> {
-    /// The service's body, to stream to the Runtime API.
-    pub(crate) fn service(body: B) -> Self {
+    /// The service's body, to stream to the Runtime API: `first`, its first data frame already
+    /// read, then the rest.
+    pub(crate) fn service(body: B, first: Option<Bytes>) -> Self {
         Self {
             prelude: None,
             delimiter: false,
-            whole: None,
+            whole: first,
             service: Some(body),
             trailers: true,
         }
@@ -125,10 +126,10 @@ impl<B> StreamedBody<B> {
     /// The service's body, to stream to a local client: a failure is the body's error, which
     /// cuts the chunked answer short (the client sees it incomplete), as a front door would.
     #[cfg(feature = "local")]
-    pub(crate) fn local(body: B) -> Self {
+    pub(crate) fn local(body: B, first: Option<Bytes>) -> Self {
         Self {
             trailers: false,
-            ..Self::service(body)
+            ..Self::service(body, first)
         }
     }
 

@@ -485,9 +485,10 @@ impl LocalState {
                         // prelude, the body as the service produces it
                         Ok(answer) if invocation.streams() => {
                             let (prelude, body) = match invocation.as_mut().take_streamed() {
-                                Some(streamed) => {
-                                    (streamed.prelude, StreamedBody::local(streamed.body))
-                                }
+                                Some(streamed) => (
+                                    streamed.prelude,
+                                    StreamedBody::local(streamed.body, streamed.first),
+                                ),
                                 None => {
                                     let (prelude, rest) = split_payload(&answer);
                                     let rest = Bytes::copy_from_slice(rest);
