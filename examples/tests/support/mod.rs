@@ -122,6 +122,8 @@ pub(crate) struct Streamed {
     pub(crate) body: Bytes,
     /// Every data frame as it arrived, with the time since the first one arrived.
     pub(crate) frames: Vec<(Duration, Bytes)>,
+    /// When the first frame arrived.
+    pub(crate) first_frame_at: Option<std::time::Instant>,
     /// The trailers, if any.
     pub(crate) trailers: Option<http::HeaderMap>,
 }
@@ -165,6 +167,7 @@ async fn read_stream(parts: &http::request::Parts, mut body: Incoming) -> Result
         delimited,
         body,
         frames,
+        first_frame_at: first,
         trailers,
     })
 }
