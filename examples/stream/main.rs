@@ -1,8 +1,9 @@
 //! The stream contract, driven by outside tools: keep its behaviour exactly.
 //!
-//! Served with Lambda response streaming on ([`Gateway::stream_responses`]): Function URL events
-//! are answered as streams; every other source — REST APIs for now, HTTP APIs, ALB — is answered
-//! buffered by the same binary.
+//! Served with Lambda response streaming on for Function URL events
+//! ([`Gateway::stream_responses`]) and every REST API method ([`Gateway::stream_rest_routes`]
+//! `["*"]`); every other source — HTTP APIs (payload 1.0 and 2.0), ALB — is answered buffered by
+//! the same binary.
 //! - `GET /sse` answers `text/event-stream`: 10 events `data: {i}\n\n` (i = 0..9), the first at
 //!   once, then one every 100 ms, each its own frame;
 //! - `GET /download?bytes=N` answers `application/octet-stream`: N bytes (0x00 to 0xFF repeating)
@@ -169,5 +170,9 @@ pub(crate) async fn main() -> Result<(), BoxError> {
         })
         .await;
     }
-    Gateway::new(app).stream_responses().run().await
+    Gateway::new(app)
+        .stream_responses()
+        .stream_rest_routes(["*"])
+        .run()
+        .await
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::json;
 use support::{
     RuntimeApi, Streamed,
-    events::{Alb, Format, Http, read_answer},
+    events::{Alb, Format, Http, Rest, read_answer},
 };
 
 fn url_get(path: &str) -> String {
@@ -164,5 +164,30 @@ async fn a_body_failing_midway_ends_with_error_trailers_and_the_next_event_is_se
     // served on
     let streamed = server.invoke(url_get("/buffered")).await.stream();
     assert_eq!(&streamed.body[..], b"ok");
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn rest_api_methods_stream_and_http_api_payload_1_events_are_answered_buffered() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("stream");
+    // the stream example lists every REST method (`stream_rest_routes(["*"])`)
+    let streamed = server.invoke(Rest::get("/sse").event()).await.stream();
+    assert!(streamed.delimited);
+    assert_eq!(
+        streamed.prelude,
+        json!({"statusCode": 200, "multiValueHeaders": {"content-type": ["text/event-stream"]}}),
+        "a REST prelude"
+    );
+    assert_eq!(streamed.frames.len(), 12, "prelude, delimiter, 10 events");
+    // the same request as an HTTP API payload 1.0 event: HTTP APIs cannot stream
+    let answer = read_answer(
+        Format::Rest,
+        &server
+            .invoke(Rest::get("/buffered").http_api().event())
+            .await
+            .response(),
+    );
+    assert_eq!((answer.status, answer.text()), (200, "ok"));
     server.assert_no_strays();
 }

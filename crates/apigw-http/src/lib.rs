@@ -27,7 +27,7 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, Source, TypedSource,
+    Body, Claim, EncodeOptions, Error, EventSource, Source, Streaming, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -128,10 +128,15 @@ impl EventSource for ApiGatewayHttp {
     /// cannot stream. The prelude is the payload 2.0 head — `statusCode`, `headers` as strings
     /// (repeated values comma-joined), every `Set-Cookie` in `cookies` (always present) — which
     /// is the shape Function URLs read.
-    fn can_stream(&self, event: &SourceView<'_, '_>) -> bool {
-        event
+    fn streaming(&self, event: &SourceView<'_, '_>) -> Streaming {
+        let function_url = event
             .get(DOMAIN_NAME)
-            .is_some_and(|domain| is_function_url_domain(domain.as_bytes()))
+            .is_some_and(|domain| is_function_url_domain(domain.as_bytes()));
+        if function_url {
+            Streaming::Always
+        } else {
+            Streaming::Never
+        }
     }
 
     /// A payload 2.0 event (`version` and `rawPath`) without `requestContext.http`.

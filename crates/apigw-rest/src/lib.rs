@@ -28,7 +28,7 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, Source, TypedSource,
+    Body, Claim, EncodeOptions, Error, EventSource, Source, Streaming, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -76,6 +76,11 @@ pub mod fields {
         pub const CONNECTION_ID: Present = "requestContext.connectionId";
         /// `requestContext.eventType`: only on WebSocket events.
         pub const EVENT_TYPE: Present = "requestContext.eventType";
+        /// `resource`: the API's resource template (`/items/{id}`), which names a route for
+        /// response streaming.
+        pub const RESOURCE: Str = "resource";
+        /// `version`: `"1.0"` on HTTP API payload 1.0 events, absent on REST events.
+        pub const VERSION: Str = "version";
     }
 }
 
@@ -124,6 +129,26 @@ impl EventSource for ApiGatewayRest {
 
     fn multi_value(&self, event: &SourceView<'_, '_>) -> bool {
         event.get(MULTI_VALUE_HEADERS).is_some()
+    }
+
+    /// A REST API streams the methods whose integration says `responseTransferMode: STREAM`,
+    /// which nothing in the event tells: the deployment lists them as `METHOD resource`
+    /// (`GET /items/{id}`). HTTP API payload 1.0 events (`"version": "1.0"`) never stream. The
+    /// prelude is the head: `statusCode` and `multiValueHeaders`, keys REST streaming accepts.
+    fn streaming(&self, event: &SourceView<'_, '_>) -> Streaming {
+        if event.get(VERSION).is_some() {
+            return Streaming::Never;
+        }
+        let method = event.get(HTTP_METHOD);
+        let resource = event.get(RESOURCE);
+        match (method, resource) {
+            (Some(method), Some(resource)) => Streaming::IfRouteListed(format!(
+                "{} {}",
+                String::from_utf8_lossy(method.as_bytes()),
+                String::from_utf8_lossy(resource.as_bytes())
+            )),
+            _ => Streaming::Never,
+        }
     }
 
     /// See the crate docs; in detail:

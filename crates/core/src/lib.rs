@@ -33,7 +33,7 @@ pub use body::Body;
 pub use context::{EventText, RequestContext, SharedStr, Source};
 pub use error::{BoxError, Error};
 pub use policy::{BinaryPolicy, MediaPattern};
-pub use source::{Claim, EventSource, ResponseLimit, TypedSource, typed_event};
+pub use source::{Claim, EventSource, ResponseLimit, Streaming, TypedSource, typed_event};
 
 /// What a source crate needs to encode a response event.
 #[derive(Debug, Clone, Copy)]

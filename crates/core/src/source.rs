@@ -103,19 +103,18 @@ pub trait EventSource: std::fmt::Debug + Send + Sync + 'static {
     /// status of an answer from there for its logs.
     fn encode_head(&self, parts: &Parts, json: &mut JsonWriter, options: EncodeOptions<'_>);
 
-    /// Whether an answer to `event` may go out as a Lambda response stream when the deployment
-    /// streams: only for events whose front door can take one (a Function URL in
-    /// `RESPONSE_STREAM` mode). Never by default: a streamed answer to a front door that
-    /// expects a buffered one is garbage to it.
-    fn can_stream(&self, event: &SourceView<'_, '_>) -> bool {
+    /// Whether an answer to `event` may go out as a Lambda response stream: only for events
+    /// whose front door can take one. [`Streaming::Never`] by default: a streamed answer to a
+    /// front door that expects a buffered one is garbage to it.
+    fn streaming(&self, event: &SourceView<'_, '_>) -> Streaming {
         let _ = event;
-        false
+        Streaming::Never
     }
 
     /// Writes a streamed answer's prelude, the JSON object Lambda reads before the 8 NUL bytes
     /// and the body: by default the response event's head, closed (`statusCode`, the headers,
-    /// `cookies` — no body fields). Only called for events [`can_stream`](Self::can_stream)
-    /// accepted.
+    /// `cookies` — no body fields). Only called for events [`streaming`](Self::streaming) let
+    /// stream.
     fn encode_prelude(&self, parts: &Parts, json: &mut JsonWriter, options: EncodeOptions<'_>) {
         self.encode_head(parts, json, options);
         json.end_object();
@@ -167,4 +166,16 @@ where
             format!("cannot be read as a typed {source} event: {error}"),
         )),
     }
+}
+
+/// Whether an answer may go out as a Lambda response stream (see [`EventSource::streaming`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Streaming {
+    /// Never: the front door takes buffered answers only.
+    Never,
+    /// Whenever the deployment streams (a Function URL: its invoke mode is the function's).
+    Always,
+    /// When the deployment lists this route (`"GET /items/{id}"`: method and resource): a REST
+    /// API chooses buffered or streamed per method.
+    IfRouteListed(String),
 }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode, header::CONTENT_TYPE, response::Parts};
 use lambda_gateway_core::{
     BinaryPolicy, Body, BoxError, Claim, EncodeOptions, Error, EventSource, RequestContext, Source,
+    Streaming,
     event::{EventView, SourceView},
     json::JsonWriter,
 };
@@ -51,6 +52,8 @@ pub(crate) struct Settings {
     pass_through: Option<http::Uri>,
     /// Lambda response streaming for the events whose front door takes it.
     pub(crate) stream_responses: bool,
+    /// The REST API routes (`METHOD resource`, or `*`) whose method streams.
+    pub(crate) stream_rest_routes: Vec<String>,
     #[cfg(feature = "local")]
     pub(crate) local: crate::local::LocalOptions,
     /// Runs once when the process is asked to stop (see [`Gateway::on_shutdown`]).
@@ -92,6 +95,11 @@ impl<S> Gateway<S> {
         if self.settings.pass_through.is_none() {
             if let Some(path) = from_env("LAMBDA_GATEWAY_PASS_THROUGH_PATH") {
                 self = self.pass_through(path);
+            }
+        }
+        if self.settings.stream_rest_routes.is_empty() {
+            if let Some(routes) = from_env("LAMBDA_GATEWAY_STREAM_REST_ROUTES") {
+                self = self.stream_rest_routes(routes.split(','));
             }
         }
         if !self.settings.stream_responses {
@@ -229,6 +237,28 @@ impl<S> Gateway<S> {
     #[must_use]
     pub fn stream_responses(mut self) -> Self {
         self.settings.stream_responses = true;
+        self
+    }
+
+    /// Answers these REST API routes as Lambda response streams: `METHOD resource` as the event
+    /// names them (`"GET /download/{name}"`: the method and the resource template), or `"*"` for
+    /// every method. A REST API streams per method (its integration's `responseTransferMode:
+    /// STREAM`, with the `response-streaming-invocations` URI) and nothing in an event tells
+    /// which: list exactly those methods — a method configured for buffered responses answers a
+    /// streamed one with its status and headers but no body. The prelude is `statusCode` and
+    /// `multiValueHeaders`. HTTP API payload 1.0 events never stream. `run` also reads
+    /// `LAMBDA_GATEWAY_STREAM_REST_ROUTES` (comma-separated), this setting winning.
+    #[must_use]
+    pub fn stream_rest_routes<I, T>(mut self, routes: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.settings.stream_rest_routes = routes
+            .into_iter()
+            .map(|route| route.as_ref().trim().to_owned())
+            .filter(|route| !route.is_empty())
+            .collect();
         self
     }
 
@@ -550,7 +580,16 @@ impl Settings {
         }
         route.target = Some(Target::Source(source));
         route.multi_value = source.multi_value(event);
-        route.stream = self.stream_responses && source.can_stream(event);
+        if self.stream_responses || !self.stream_rest_routes.is_empty() {
+            route.stream = match source.streaming(event) {
+                Streaming::Never => false,
+                Streaming::Always => self.stream_responses,
+                Streaming::IfRouteListed(route) => self
+                    .stream_rest_routes
+                    .iter()
+                    .any(|listed| listed == "*" || *listed == route),
+            };
+        }
         source.parse_request(event, raw_event.clone())
     }
 }
