@@ -27,7 +27,7 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, Source, Streaming, TypedSource,
+    Body, Claim, EncodeOptions, Error, EventSource, ResponseLimit, Source, Streaming, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -128,6 +128,15 @@ impl EventSource for ApiGatewayHttp {
     /// cannot stream. The prelude is the payload 2.0 head — `statusCode`, `headers` as strings
     /// (repeated values comma-joined), every `Set-Cookie` in `cookies` (always present) — which
     /// is the shape Function URLs read.
+    /// A Function URL in `RESPONSE_STREAM` mode: 200 MB (the first 6 MB at full speed, then
+    /// 2 MB/s).
+    fn stream_limit(&self) -> Option<ResponseLimit> {
+        Some(ResponseLimit {
+            bytes: 200 * 1024 * 1024,
+            name: "Function URL response stream",
+        })
+    }
+
     fn streaming(&self, event: &SourceView<'_, '_>) -> Streaming {
         let function_url = event
             .get(DOMAIN_NAME)

@@ -111,6 +111,13 @@ pub trait EventSource: std::fmt::Debug + Send + Sync + 'static {
         Streaming::Never
     }
 
+    /// The most bytes a streamed answer's body may have, where the front door documents one
+    /// (a Function URL: 200 MB): past it the stream goes on (the front door cuts it) and the
+    /// gateway logs it once. `None` by default.
+    fn stream_limit(&self) -> Option<ResponseLimit> {
+        None
+    }
+
     /// Writes a streamed answer's prelude, the JSON object Lambda reads before the 8 NUL bytes
     /// and the body: by default the response event's head, closed (`statusCode`, the headers,
     /// `cookies` — no body fields). Only called for events [`streaming`](Self::streaming) let

@@ -77,6 +77,14 @@ impl<S, F, B> Invocation<'_, S, F, B> {
         self.route.stream
     }
 
+    /// The front door's limit on a streamed body, if it documents one.
+    pub(crate) fn stream_limit(&self) -> Option<lambda_gateway_core::ResponseLimit> {
+        match self.route.target {
+            Some(crate::gateway::Target::Source(source)) => source.stream_limit(),
+            _ => None,
+        }
+    }
+
     /// The streamed answer, once the invocation has answered `Ok` with an empty event on a
     /// streaming route (see [`Invocation::new`]).
     pub(crate) fn take_streamed(self: Pin<&mut Self>) -> Option<Streamed<B>> {

@@ -158,6 +158,7 @@ impl Shared {
             });
             match handled {
                 Ok(answer) if invocation.streams() => {
+                    let limit = invocation.stream_limit();
                     let (prelude, body) = match invocation.as_mut().take_streamed() {
                         Some(streamed) => (
                             streamed.prelude,
@@ -166,6 +167,7 @@ impl Shared {
                         // an answer made whole (a 400, a 500): the stream's payload in one piece
                         None => split_stream_payload(answer),
                     };
+                    let body = body.limited(limit);
                     let request = stream_request(&request_id, invocation_id, prelude, body)?;
                     self.send("response", request).await
                 }

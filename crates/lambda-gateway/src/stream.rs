@@ -11,7 +11,7 @@ use std::{
 use bytes::{Buf, Bytes};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use http_body::Frame;
-use lambda_gateway_core::{BoxError, encoding::encode_base64};
+use lambda_gateway_core::{BoxError, ResponseLimit, encoding::encode_base64};
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{body, build_request};
 
@@ -91,6 +91,8 @@ pub(crate) fn split_stream_payload<B>(payload: Vec<u8>) -> (Vec<u8>, StreamedBod
             whole: Some(body),
             service: None,
             trailers: true,
+            sent: 0,
+            limit: None,
         },
     )
 }
@@ -107,6 +109,9 @@ pin_project_lite::pin_project! {
         service: Option<B>,
         // a failure ends the body with the Runtime API's trailers (else with the error itself)
         trailers: bool,
+        // the body's bytes so far, and the front door's limit on them (logged once when passed)
+        sent: u64,
+        limit: Option<ResponseLimit>,
     }
 }
 
@@ -120,7 +125,14 @@ impl<B> StreamedBody<B> {
             whole: first,
             service: Some(body),
             trailers: true,
+            sent: 0,
+            limit: None,
         }
+    }
+
+    /// Logs once when the body passes `limit` (the front door's; the stream goes on).
+    pub(crate) fn limited(self, limit: Option<ResponseLimit>) -> Self {
+        Self { limit, ..self }
     }
 
     /// The service's body, to stream to a local client: a failure is the body's error, which
@@ -142,6 +154,8 @@ impl<B> StreamedBody<B> {
             whole: Some(body),
             service: None,
             trailers: false,
+            sent: 0,
+            limit: None,
         }
     }
 }
@@ -167,6 +181,7 @@ where
         }
         if let Some(whole) = this.whole.take() {
             if !whole.is_empty() {
+                count(this.sent, this.limit, whole.len());
                 return Poll::Ready(Some(Ok(Frame::data(whole))));
             }
         }
@@ -183,6 +198,7 @@ where
                         if data.is_empty() {
                             continue;
                         }
+                        count(this.sent, this.limit, data.len());
                         return Poll::Ready(Some(Ok(Frame::data(data))));
                     }
                     // a Lambda response has no trailers of the service's
@@ -219,6 +235,18 @@ where
     }
 }
 
+/// Adds `bytes` to the body's count; logs once when it passes the front door's limit.
+fn count(sent: &mut u64, limit: &mut Option<ResponseLimit>, bytes: usize) {
+    *sent = sent.saturating_add(u64::try_from(bytes).unwrap_or(u64::MAX));
+    if let Some(passed) = limit.filter(|limit| *sent > limit.bytes as u64) {
+        *limit = None;
+        error_or_print!(
+            "the streamed body passed the {} limit of {} bytes: the front door cuts it there", passed.name, passed.bytes;
+            limit = passed.bytes, "the streamed body passed the {} limit: the front door cuts it there", passed.name
+        );
+    }
+}
+
 /// The Runtime API's trailers for a stream that failed after its first byte.
 fn error_trailers(message: &str) -> HeaderMap {
     let diagnostic = Diagnostic {
@@ -232,4 +260,35 @@ fn error_trailers(message: &str) -> HeaderMap {
         trailers.insert(ERROR_BODY, value);
     }
     trailers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_noted_once_when_passed() {
+        let mut sent = 0;
+        let mut limit = Some(ResponseLimit {
+            bytes: 10,
+            name: "a test stream",
+        });
+        count(&mut sent, &mut limit, 10);
+        assert!(limit.is_some(), "at the limit, not past it");
+        count(&mut sent, &mut limit, 1);
+        assert_eq!(sent, 11);
+        assert!(limit.is_none(), "logged, and not again");
+    }
+
+    #[test]
+    fn a_whole_payload_splits_at_the_delimiter() {
+        let mut payload = br#"{"statusCode":500}"#.to_vec();
+        payload.extend_from_slice(&STREAM_DELIMITER);
+        payload.extend_from_slice(b"body\0with a NUL");
+        assert_eq!(
+            split_payload(&payload),
+            (&br#"{"statusCode":500}"#[..], &b"body\0with a NUL"[..])
+        );
+        assert_eq!(split_payload(b"{}"), (&b"{}"[..], &b""[..]));
+    }
 }
