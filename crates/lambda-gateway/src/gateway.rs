@@ -369,6 +369,41 @@ where
         self.handle(event, None, None)
     }
 
+    /// Like [`invoke`](Self::invoke), answering as a deployment with streaming on does (see
+    /// [`stream_responses`](Self::stream_responses)): for an event whose answer streams, the
+    /// stream's whole payload — the prelude, 8 NUL bytes, the body, read to its end (a body that
+    /// fails midway is an `Err` here) — else the response event. For tests; a buffered response
+    /// event holds no NUL byte (JSON escapes it), so the first one marks a stream.
+    pub fn invoke_streamed(&self, event: &[u8]) -> impl Future<Output = Result<Vec<u8>, Error>> + '_
+    where
+        B: 'static,
+    {
+        let invocation = Invocation::new(
+            &self.settings,
+            self.service.clone(),
+            Bytes::copy_from_slice(event),
+            None,
+            None,
+            None,
+            true,
+        );
+        async move {
+            let mut invocation = std::pin::pin!(invocation);
+            let answer = invocation.as_mut().await?;
+            let Some(streamed) = invocation.as_mut().take_streamed() else {
+                return Ok(answer);
+            };
+            let mut payload = streamed.prelude;
+            payload.extend_from_slice(&STREAM_DELIMITER);
+            payload.extend_from_slice(streamed.first.as_deref().unwrap_or_default());
+            let rest = http_body_util::BodyExt::collect(streamed.body)
+                .await
+                .map_err(|error| Error::Service(error.into()))?;
+            payload.extend_from_slice(&rest.to_bytes());
+            Ok(payload)
+        }
+    }
+
     /// Like [`invoke_bytes`](Self::invoke_bytes), with the Lambda context the invocation would
     /// have on Lambda: the service finds it as a request extension (with its trace id as
     /// `x-amzn-trace-id` when the request has none), and its request id stands in for sources

@@ -206,8 +206,14 @@ async fn run_case(event: &[u8], reply: Reply) -> Outcome {
             Ok::<_, Infallible>(build_response(&reply))
         }
     });
-    let outcome = Gateway::new(service).invoke(event).await;
+    let outcome = Gateway::new(service.clone()).invoke(event).await;
     let (request, typed_event) = seen.lock().unwrap().take().unzip();
+    // as a deployment that streams every route it can answers it
+    let streamed = Gateway::new(service)
+        .stream_responses()
+        .stream_rest_routes(["*"])
+        .invoke_streamed(event)
+        .await;
     let actual = match outcome {
         Ok(response) => {
             let response = serde_json::from_slice::<Value>(&response).unwrap_or_else(|error| {
@@ -217,6 +223,20 @@ async fn run_case(event: &[u8], reply: Reply) -> Outcome {
                 ))
             });
             let mut actual = json!({"request": request, "response": response});
+            // the answer as a Lambda response stream, for the events whose front door streams
+            if let Ok(payload) = &streamed {
+                if let Some(at) = payload.iter().position(|&b| b == 0) {
+                    let prelude = serde_json::from_slice::<Value>(&payload[..at])
+                        .unwrap_or_else(|error| Value::String(format!("not JSON: {error}")));
+                    let delimited = payload.get(at..at + 8) == Some(&[0u8; 8][..]);
+                    let body = payload.get(at + 8..).unwrap_or_default();
+                    actual["stream"] = json!({
+                        "prelude": prelude,
+                        "delimited": delimited,
+                        "body_base64": STANDARD.encode(body),
+                    });
+                }
+            }
             // An event the adapter accepts but `aws_lambda_events` cannot read says so in its
             // expected file, so the limitation is reviewed rather than hidden.
             if let Some(Err(error)) = &typed_event {
