@@ -19,6 +19,9 @@
 #[path = "../replay.rs"]
 mod replay;
 
+#[path = "download.rs"]
+mod download;
+
 use std::{
     convert::Infallible,
     pin::Pin,
@@ -32,9 +35,6 @@ use http_body::Frame;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use lambda_gateway::{Body, BoxError, Gateway};
 use tower::service_fn;
-
-/// The frame size of `/download`.
-const FRAME: usize = 64 * 1024;
 
 /// The events of `/sse` and `/fail-midway`: `data: {i}\n\n`, one every 100 ms (the first at
 /// once), and after `fail_after` events (if any), a failure.
@@ -68,30 +68,6 @@ impl http_body::Body for Events {
         self.next += 1;
         self.wait = Some(Box::pin(tokio::time::sleep(Duration::from_millis(100))));
         Poll::Ready(Some(Ok(Frame::data(Bytes::from(event)))))
-    }
-}
-
-/// `/download`'s body: `remaining` bytes of the repeating pattern, a frame at a time.
-struct Download {
-    pattern: Bytes,
-    remaining: usize,
-}
-
-impl http_body::Body for Download {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        if self.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let size = self.remaining.min(FRAME);
-        self.remaining -= size;
-        // FRAME is a multiple of 256: every frame starts at 0x00
-        Poll::Ready(Some(Ok(Frame::data(self.pattern.slice(..size)))))
     }
 }
 
@@ -137,12 +113,11 @@ async fn stream(request: Request<Body>) -> Result<Response<StreamBody>, Infallib
         "/sse" => answer("text/event-stream", events(None)),
         "/fail-midway" => answer("text/event-stream", events(Some(3))),
         "/download" => {
-            let pattern: Vec<u8> = (0..FRAME).map(|i| (i % 256) as u8).collect();
-            let download = Download {
-                pattern: Bytes::from(pattern),
-                remaining: bytes_asked(&request),
-            };
-            answer("application/octet-stream", BoxBody::new(download))
+            let download = download::Download::new(bytes_asked(&request));
+            answer(
+                "application/octet-stream",
+                BoxBody::new(download.map_err(|never| match never {})),
+            )
         }
         "/buffered" => answer("text/plain", whole("ok")),
         _ => {
