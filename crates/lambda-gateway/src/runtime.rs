@@ -27,7 +27,7 @@ use crate::{
     Gateway,
     gateway::Settings,
     invocation::Invocation,
-    stream::{StreamedBody, split_stream_payload, stream_request},
+    stream::{EndOnFailure, stream_request, streamed_answer},
 };
 
 /// The gateway as a tower service over `lambda_runtime`'s invocations: each call converts the
@@ -159,14 +159,9 @@ impl Shared {
             match handled {
                 Ok(answer) if invocation.streams() => {
                     let limit = invocation.stream_limit();
-                    let (prelude, body) = match invocation.as_mut().take_streamed() {
-                        Some(streamed) => (
-                            streamed.prelude,
-                            StreamedBody::service(streamed.body, streamed.first),
-                        ),
-                        // an answer made whole (a 400, a 500): the stream's payload in one piece
-                        None => split_stream_payload(answer),
-                    };
+                    let streamed = invocation.as_mut().take_streamed();
+                    let (prelude, body) =
+                        streamed_answer(streamed, &answer, EndOnFailure::Trailers);
                     let body = body.limited(limit);
                     let request = stream_request(&request_id, invocation_id, prelude, body)?;
                     self.send("response", request).await

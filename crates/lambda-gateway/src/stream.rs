@@ -15,7 +15,10 @@ use lambda_gateway_core::{BoxError, ResponseLimit, encoding::encode_base64};
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{body, build_request};
 
-use crate::gateway::{STREAM_DELIMITER, panic_message};
+use crate::{
+    gateway::{STREAM_DELIMITER, panic_message},
+    invocation::Streamed,
+};
 
 /// The trailer that names a failure after the stream began.
 const ERROR_TYPE: HeaderName = HeaderName::from_static("lambda-runtime-function-error-type");
@@ -78,23 +81,42 @@ pub(crate) fn split_payload(payload: &[u8]) -> (&[u8], &[u8]) {
     )
 }
 
-/// [`split_payload`], for the Runtime API.
-pub(crate) fn split_stream_payload<B>(payload: Vec<u8>) -> (Vec<u8>, StreamedBody<B>) {
-    let (prelude, body) = split_payload(&payload);
-    let body = Bytes::copy_from_slice(body);
-    let prelude = prelude.to_vec();
-    (
-        prelude,
-        StreamedBody {
-            prelude: None,
-            delimiter: false,
-            whole: Some(body),
-            service: None,
-            trailers: true,
-            sent: 0,
-            limit: None,
-        },
-    )
+/// How a streamed body's failure after its first frame ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndOnFailure {
+    /// With the Runtime API's error trailers (on Lambda).
+    Trailers,
+    /// With the body's error, which cuts a chunked answer short (a local client sees it
+    /// incomplete, as a front door's would).
+    #[cfg(feature = "local")]
+    Error,
+}
+
+/// A streaming route's answer, ready to send: its prelude, and its body — the service's, its
+/// first data frame already read (`streamed`), or the rest of an answer made whole (a 400, a 500:
+/// `answer` is then the stream's payload in one piece).
+pub(crate) fn streamed_answer<B>(
+    streamed: Option<Streamed<B>>,
+    answer: &[u8],
+    end: EndOnFailure,
+) -> (Vec<u8>, StreamedBody<Pin<Box<B>>>) {
+    let (prelude, whole, service) = match streamed {
+        Some(streamed) => (streamed.prelude, streamed.first, Some(streamed.body)),
+        None => {
+            let (prelude, rest) = split_payload(answer);
+            (prelude.to_vec(), Some(Bytes::copy_from_slice(rest)), None)
+        }
+    };
+    let body = StreamedBody {
+        prelude: None,
+        delimiter: false,
+        whole,
+        service,
+        trailers: end == EndOnFailure::Trailers,
+        sent: 0,
+        limit: None,
+    };
+    (prelude, body)
 }
 
 pin_project_lite::pin_project! {
@@ -116,47 +138,9 @@ pin_project_lite::pin_project! {
 }
 
 impl<B> StreamedBody<B> {
-    /// The service's body, to stream to the Runtime API: `first`, its first data frame already
-    /// read, then the rest.
-    pub(crate) fn service(body: B, first: Option<Bytes>) -> Self {
-        Self {
-            prelude: None,
-            delimiter: false,
-            whole: first,
-            service: Some(body),
-            trailers: true,
-            sent: 0,
-            limit: None,
-        }
-    }
-
     /// Logs once when the body passes `limit` (the front door's; the stream goes on).
     pub(crate) fn limited(self, limit: Option<ResponseLimit>) -> Self {
         Self { limit, ..self }
-    }
-
-    /// The service's body, to stream to a local client: a failure is the body's error, which
-    /// cuts the chunked answer short (the client sees it incomplete), as a front door would.
-    #[cfg(feature = "local")]
-    pub(crate) fn local(body: B, first: Option<Bytes>) -> Self {
-        Self {
-            trailers: false,
-            ..Self::service(body, first)
-        }
-    }
-
-    /// An answer already whole, to a local client.
-    #[cfg(feature = "local")]
-    pub(crate) fn whole(body: Bytes) -> Self {
-        Self {
-            prelude: None,
-            delimiter: false,
-            whole: Some(body),
-            service: None,
-            trailers: false,
-            sent: 0,
-            limit: None,
-        }
     }
 }
 

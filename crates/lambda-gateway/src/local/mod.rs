@@ -42,7 +42,7 @@ use crate::{
     Gateway,
     gateway::Settings,
     invocation::Invocation,
-    stream::{StreamedBody, split_payload},
+    stream::{EndOnFailure, streamed_answer},
 };
 
 /// The local server's port when neither `PORT` nor [`Gateway::local_addr`] says otherwise.
@@ -484,17 +484,9 @@ impl LocalState {
                         // a streamed answer (`Gateway::stream_responses`): the head from its
                         // prelude, the body as the service produces it
                         Ok(answer) if invocation.streams() => {
-                            let (prelude, body) = match invocation.as_mut().take_streamed() {
-                                Some(streamed) => (
-                                    streamed.prelude,
-                                    StreamedBody::local(streamed.body, streamed.first),
-                                ),
-                                None => {
-                                    let (prelude, rest) = split_payload(&answer);
-                                    let rest = Bytes::copy_from_slice(rest);
-                                    (prelude.to_vec(), StreamedBody::whole(rest))
-                                }
-                            };
+                            let streamed = invocation.as_mut().take_streamed();
+                            let (prelude, body) =
+                                streamed_answer(streamed, &answer, EndOnFailure::Error);
                             front_door
                                 .client_response(&prelude)
                                 .map(|head| {
