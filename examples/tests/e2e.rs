@@ -1328,6 +1328,22 @@ async fn wait_for_polls(server: &RuntimeApi, n: usize) {
     }
 }
 
+/// Queues `n` echo invocations that sleep `ms` each, all at once, and checks every answer.
+async fn sleep_at_once(server: &std::sync::Arc<RuntimeApi>, n: usize, ms: u64) {
+    let mut invocations = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let server = std::sync::Arc::clone(server);
+        invocations.spawn(async move { server.invoke(sleeping_event(ms)).await });
+    }
+    while let Some(outcome) = invocations.join_next().await {
+        let answer = read_answer(
+            Format::Http,
+            &outcome.expect("the invocation task").response(),
+        );
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+}
+
 #[tokio::test]
 async fn with_max_concurrency_8_echo_holds_8_invocations_at_once() {
     let server = RuntimeApi::start().await;
@@ -1337,31 +1353,9 @@ async fn with_max_concurrency_8_echo_holds_8_invocations_at_once() {
     let server = std::sync::Arc::new(server);
     // Served at once or not at all: 8 sleeps of 3 s one after another would take 24 s, past the
     // test server's 20 s wait for every invocation (queued together), and fail the test.
-    let mut invocations = tokio::task::JoinSet::new();
-    for _ in 0..8 {
-        let server = std::sync::Arc::clone(&server);
-        invocations.spawn(async move { server.invoke(sleeping_event(3000)).await });
-    }
-    while let Some(outcome) = invocations.join_next().await {
-        let answer = read_answer(
-            Format::Http,
-            &outcome.expect("the invocation task").response(),
-        );
-        assert_eq!(answer.status, 200, "{answer:?}");
-    }
+    sleep_at_once(&server, 8, 3000).await;
     let started = std::time::Instant::now();
-    let mut invocations = tokio::task::JoinSet::new();
-    for _ in 0..64 {
-        let server = std::sync::Arc::clone(&server);
-        invocations.spawn(async move { server.invoke(sleeping_event(200)).await });
-    }
-    while let Some(outcome) = invocations.join_next().await {
-        let answer = read_answer(
-            Format::Http,
-            &outcome.expect("the invocation task").response(),
-        );
-        assert_eq!(answer.status, 200, "{answer:?}");
-    }
+    sleep_at_once(&server, 64, 200).await;
     // 64 sleeps of 200 ms: 12.8 s one at a time; reported, not asserted (no timed assertions)
     eprintln!(
         "64 invocations of 200 ms with AWS_LAMBDA_MAX_CONCURRENCY=8: {:?} (12.8 s sequentially)",
@@ -1380,18 +1374,7 @@ async fn without_max_concurrency_echo_serves_one_invocation_at_a_time() {
     let server = RuntimeApi::start().await;
     let _function = server.spawn_example("echo");
     let server = std::sync::Arc::new(server);
-    let mut invocations = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        let server = std::sync::Arc::clone(&server);
-        invocations.spawn(async move { server.invoke(sleeping_event(50)).await });
-    }
-    while let Some(outcome) = invocations.join_next().await {
-        let answer = read_answer(
-            Format::Http,
-            &outcome.expect("the invocation task").response(),
-        );
-        assert_eq!(answer.status, 200, "{answer:?}");
-    }
+    sleep_at_once(&server, 4, 50).await;
     assert_eq!(server.max_in_flight(), 1);
     server.assert_no_strays();
 }
