@@ -2,7 +2,8 @@
 //!
 //! For every request it answers 200, `content-type: application/json`, body
 //! `{"method", "uri", "path", "query", "headers": [[name, value], ...], "body_base64", "source",
-//! "context": {"request_id", "source_ip", "stage", "websocket", "lattice"}, "lambda"}`:
+//! "context": {"request_id", "source_ip", "stage", "websocket", "lattice", "authorizer",
+//! "path_parameters", "stage_variables"}, "lambda"}`:
 //! - `uri` is the full URI string the service saw (origin form: path and query), `path` the URI
 //!   path still percent-encoded, `query` the URI query or `null`;
 //! - `headers` lists every value in order (grouped by name, as `http::HeaderMap` keeps them);
@@ -10,6 +11,11 @@
 //! - `source` is `apigw_rest`, `apigw_http`, `alb`, `vpc_lattice`, `apigw_websocket` or
 //!   `pass_through`; `context` comes from the gateway's `RequestContext` (`null` where the source
 //!   has no such field; ALB's and VPC Lattice's `request_id` is the Lambda invocation's id);
+//! - `context.authorizer` is the event's authorizer object as it is (`requestContext.authorizer`:
+//!   JWT `claims` and `scopes`, a Lambda authorizer's context, the `iam` caller), `null` when the
+//!   route has none and on sources without authorizers (ALB, VPC Lattice);
+//!   `context.path_parameters` and `context.stage_variables` are objects of strings (`{}` when
+//!   there are none);
 //! - `context.websocket` is `{"connection_id", "route_key", "event_type"}` for API Gateway
 //!   WebSocket events (`event_type` `CONNECT`, `MESSAGE` or `DISCONNECT`), `null` otherwise;
 //!   `context.lattice` is `{"service_arn", "target_group_arn", "source_vpc_arn"}` for VPC Lattice
@@ -103,6 +109,15 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
             "source_vpc_arn": lattice.identity().source_vpc_arn(),
         })
     });
+    let (authorizer, path_parameters, stage_variables) = match context.map(gateway_context) {
+        Some(Ok(fields)) => fields,
+        Some(Err(error)) => {
+            let mut response = Response::new(Body::from(format!("unreadable event: {error}")));
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return Ok(response);
+        }
+        None => (Value::Null, json!({}), json!({})),
+    };
     let lambda = request
         .extensions()
         .get::<lambda_gateway::lambda_runtime::Context>()
@@ -133,6 +148,9 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
             "stage": context.and_then(RequestContext::stage),
             "websocket": websocket,
             "lattice": lattice,
+            "authorizer": authorizer,
+            "path_parameters": path_parameters,
+            "stage_variables": stage_variables,
         },
         "lambda": lambda,
     });
@@ -141,6 +159,31 @@ async fn echo(request: Request<Body>) -> Result<Response<Body>, BoxError> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(response)
+}
+
+/// The authorizer object (`null` without one), the path parameters and the stage variables
+/// (objects, `{}` when there are none), as the event carries them.
+fn gateway_context(
+    context: &RequestContext,
+) -> Result<(Value, Value, Value), lambda_gateway::Error> {
+    let authorizer = context
+        .parse_authorizer()?
+        .map_or(Value::Null, |authorizer| {
+            Value::Object(authorizer.as_json().clone())
+        });
+    let object = |parameters: lambda_gateway::Parameters| {
+        Value::Object(
+            parameters
+                .iter()
+                .map(|(name, value)| (name.to_owned(), Value::from(value)))
+                .collect(),
+        )
+    };
+    Ok((
+        authorizer,
+        object(context.parse_path_parameters()?),
+        object(context.parse_stage_variables()?),
+    ))
 }
 
 /// The wait an `x-echo-sleep-ms` header asks for: a whole number of milliseconds up to 10 s.

@@ -479,7 +479,7 @@ async fn echo_rest() {
             ]),
             "body_base64": "",
             "source": "apigw_rest",
-            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE, "websocket": null, "lattice": null},
+            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {"proxy": DECODED_PATH.trim_start_matches('/')}, "stage_variables": {}},
         }),
     );
 
@@ -504,7 +504,7 @@ async fn echo_rest() {
             ]),
             "body_base64": STANDARD.encode(BINARY_BODY),
             "source": "apigw_rest",
-            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE, "websocket": null, "lattice": null},
+            "context": {"request_id": REST_REQUEST_ID, "source_ip": REST_SOURCE_IP, "stage": REST_STAGE, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {"proxy": "upload"}, "stage_variables": {}},
         }),
     );
 
@@ -546,7 +546,7 @@ async fn echo_http_api_payload_1() {
             "body_base64": "",
             // Payload 1.0 is the REST format, whichever API sent it.
             "source": "apigw_rest",
-            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -600,7 +600,7 @@ async fn echo_http_api() {
             ]),
             "body_base64": "",
             "source": "apigw_http",
-            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -625,7 +625,7 @@ async fn echo_http_api() {
             ]),
             "body_base64": STANDARD.encode(BINARY_BODY),
             "source": "apigw_http",
-            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
+            "context": {"request_id": HTTP_REQUEST_ID, "source_ip": HTTP_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -669,7 +669,7 @@ async fn echo_function_url() {
             ]),
             "body_base64": "",
             "source": "apigw_http",
-            "context": {"request_id": URL_REQUEST_ID, "source_ip": URL_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null},
+            "context": {"request_id": URL_REQUEST_ID, "source_ip": URL_SOURCE_IP, "stage": HTTP_STAGE, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -777,7 +777,7 @@ async fn echo_alb(multi_value: bool) {
             "body_base64": "",
             "source": "alb",
             // The source IP is the address ALB appended to X-Forwarded-For; ALB has no stage.
-            "context": {"request_id": ALB_INVOCATION, "source_ip": "203.0.113.9", "stage": null, "websocket": null, "lattice": null},
+            "context": {"request_id": ALB_INVOCATION, "source_ip": "203.0.113.9", "stage": null, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -804,7 +804,7 @@ async fn echo_alb(multi_value: bool) {
             "headers": echo_headers(&[("content-type", "application/octet-stream")]),
             "body_base64": STANDARD.encode(BINARY_BODY),
             "source": "alb",
-            "context": {"request_id": "b8e3f4d5-2c3e-4f60-9bac-1d2e3f4a5b6c", "source_ip": null, "stage": null, "websocket": null, "lattice": null},
+            "context": {"request_id": "b8e3f4d5-2c3e-4f60-9bac-1d2e3f4a5b6c", "source_ip": null, "stage": null, "websocket": null, "lattice": null, "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -890,7 +890,7 @@ async fn echo_vpc_lattice() {
             "source": "vpc_lattice",
             // Lattice events carry no request id (the invocation's is used) and no trusted
             // client address (only X-Forwarded-For, which is the client's to write)
-            "context": {"request_id": LATTICE_INVOCATION, "source_ip": null, "stage": null, "websocket": null, "lattice": lattice_context},
+            "context": {"request_id": LATTICE_INVOCATION, "source_ip": null, "stage": null, "websocket": null, "lattice": lattice_context, "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -947,7 +947,8 @@ async fn echo_vpc_lattice() {
             "body_base64": "",
             "source": "vpc_lattice",
             "context": {"request_id": LATTICE_INVOCATION, "source_ip": null, "stage": null, "websocket": null,
-                "lattice": {"service_arn": null, "target_group_arn": null, "source_vpc_arn": null}},
+                "lattice": {"service_arn": null, "target_group_arn": null, "source_vpc_arn": null},
+                "authorizer": null, "path_parameters": {}, "stage_variables": {}},
         }),
     );
 
@@ -973,6 +974,9 @@ fn websocket_context(route_key: &str, event_type: &str) -> Value {
         "stage": WS_STAGE,
         "websocket": {"connection_id": WS_CONNECTION_ID, "route_key": route_key, "event_type": event_type},
         "lattice": null,
+        "authorizer": null,
+        "path_parameters": {},
+        "stage_variables": {},
     })
 }
 

@@ -27,7 +27,8 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, ResponseLimit, Source, Streaming, TypedSource,
+    Body, Claim, ContextFields, EncodeOptions, Error, EventSource, ResponseLimit, Source,
+    Streaming, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -37,6 +38,14 @@ pub use aws_lambda_events::apigw::ApiGatewayV2httpRequest as TypedEvent;
 
 /// This source's name: `apigw_http`.
 pub const SOURCE: Source = Source::named("apigw_http");
+
+/// Where payload 2.0 events (HTTP APIs, Function URLs) carry the authorizer, path parameters and
+/// stage variables (read on demand: [`RequestContext::parse_authorizer`](lambda_gateway_core::RequestContext::parse_authorizer)).
+pub const CONTEXT_FIELDS: ContextFields = ContextFields {
+    authorizer: Some("requestContext.authorizer"),
+    path_parameters: Some("pathParameters"),
+    stage_variables: Some("stageVariables"),
+};
 
 /// The fields a payload 2.0 event is read by.
 pub mod fields {

@@ -107,6 +107,7 @@ pub(crate) fn parse_request(
     let body = decode_body(SOURCE, &raw_event, event.get(BODY), is_base64)?;
 
     let request_context = RequestContext::new(SOURCE, raw_event)
+        .with_context_fields(&crate::CONTEXT_FIELDS)
         .with_request_id_from_event(event.get(REQUEST_ID))
         .with_source_ip_from_event(event.get(SOURCE_IP))
         .with_stage_from_event(event.get(STAGE))

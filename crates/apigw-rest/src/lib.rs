@@ -28,7 +28,7 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, Source, Streaming, TypedSource,
+    Body, Claim, ContextFields, EncodeOptions, Error, EventSource, Source, Streaming, TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -38,6 +38,14 @@ pub use aws_lambda_events::apigw::ApiGatewayProxyRequest as TypedEvent;
 
 /// This source's name: `apigw_rest`.
 pub const SOURCE: Source = Source::named("apigw_rest");
+
+/// Where REST API (and HTTP API payload 1.0) events carry the authorizer, path parameters and
+/// stage variables (read on demand: [`RequestContext::parse_authorizer`](lambda_gateway_core::RequestContext::parse_authorizer)).
+pub const CONTEXT_FIELDS: ContextFields = ContextFields {
+    authorizer: Some("requestContext.authorizer"),
+    path_parameters: Some("pathParameters"),
+    stage_variables: Some("stageVariables"),
+};
 
 /// The fields a REST (or HTTP API payload 1.0) event is read by.
 pub mod fields {

@@ -159,7 +159,8 @@ use std::any::Any;
 use bytes::Bytes;
 use http::{Request, response::Parts};
 use lambda_gateway_core::{
-    Body, Claim, EncodeOptions, Error, EventSource, ResponseLimit, Source, TypedSource,
+    Body, Claim, ContextFields, EncodeOptions, Error, EventSource, ResponseLimit, Source,
+    TypedSource,
     event::{Field, SourceView},
     json::JsonWriter,
 };
@@ -171,6 +172,15 @@ pub use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest as TypedEvent;
 
 /// This source's name: `apigw_websocket`.
 pub const SOURCE: Source = Source::named("apigw_websocket");
+
+/// Where WebSocket events carry the authorizer (on `$connect`, and on every message of a
+/// connection it authorized) and stage variables; they have no path parameters (read on demand:
+/// [`RequestContext::parse_authorizer`](lambda_gateway_core::RequestContext::parse_authorizer)).
+pub const CONTEXT_FIELDS: ContextFields = ContextFields {
+    authorizer: Some("requestContext.authorizer"),
+    path_parameters: None,
+    stage_variables: Some("stageVariables"),
+};
 
 /// The fields a WebSocket event is read by.
 pub mod fields {

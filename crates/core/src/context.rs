@@ -99,6 +99,7 @@ pub struct RequestContext {
     pub(crate) event_kind: Option<EventText>,
     pub(crate) multi_value: bool,
     pub(crate) function_url: bool,
+    pub(crate) context_fields: &'static crate::ContextFields,
     pub(crate) raw_event: Bytes,
 }
 
@@ -191,6 +192,7 @@ impl RequestContext {
             event_kind: None,
             multi_value: false,
             function_url: false,
+            context_fields: &crate::ContextFields::NONE,
             raw_event,
         }
     }

@@ -16,6 +16,7 @@
 
 mod body;
 mod context;
+mod context_fields;
 pub mod encoding;
 mod error;
 pub mod event;
@@ -31,6 +32,7 @@ mod swar;
 
 pub use body::Body;
 pub use context::{EventText, RequestContext, SharedStr, Source};
+pub use context_fields::{Authorizer, ContextFields, Parameters};
 pub use error::{BoxError, Error};
 pub use policy::{BinaryPolicy, MediaPattern};
 pub use source::{Claim, EventSource, ResponseLimit, Streaming, TypedSource, typed_event};

@@ -72,7 +72,9 @@ pub use run_error::RunError;
 pub use runtime::LambdaService;
 // What the first snippet needs, so that one dependency line is enough.
 pub use http;
-pub use lambda_gateway_core::{BinaryPolicy, Body, BoxError, Error, RequestContext, Source};
+pub use lambda_gateway_core::{
+    Authorizer, BinaryPolicy, Body, BoxError, Error, Parameters, RequestContext, Source,
+};
 pub use tower;
 pub use typed::{RequestContextExt, TypedEvent};
 

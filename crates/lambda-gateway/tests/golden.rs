@@ -166,7 +166,7 @@ fn normalize(request: Request<Body>) -> (Value, Result<(), String>) {
         .extensions
         .get::<RequestContext>()
         .map_or(Value::Null, |c| {
-            json!({
+            let mut context = json!({
                 "source": c.source().as_str(),
                 "request_id": c.request_id(),
                 "source_ip": c.source_ip(),
@@ -174,7 +174,32 @@ fn normalize(request: Request<Body>) -> (Value, Result<(), String>) {
                 "domain_name": c.domain_name(),
                 "multi_value": c.is_multi_value(),
                 "is_function_url": c.is_function_url(),
-            })
+            });
+            // what API Gateway adds for the app, recorded where the event has it
+            let authorizer = c.parse_authorizer().expect("a readable authorizer");
+            if let Some(authorizer) = authorizer {
+                context["authorizer"] = json!({
+                    "object": authorizer.as_json(),
+                    "claims": authorizer.claims(),
+                    "scopes": authorizer.scopes(),
+                    "lambda_context": authorizer.lambda_context(),
+                    "principal_id": authorizer.principal_id(),
+                    "iam": authorizer.iam(),
+                });
+            }
+            for (name, parameters) in [
+                ("path_parameters", c.parse_path_parameters()),
+                ("stage_variables", c.parse_stage_variables()),
+            ] {
+                let parameters = parameters.expect("readable parameters");
+                if !parameters.is_empty() {
+                    context[name] = parameters
+                        .iter()
+                        .map(|(name, value)| json!([name, value]))
+                        .collect();
+                }
+            }
+            context
         });
     let request = json!({
         "method": parts.method.as_str(),
