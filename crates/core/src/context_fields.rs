@@ -256,6 +256,19 @@ impl<'de> Deserializer<'de> for Text<'_> {
     }
 }
 
+/// From an object of strings (what `parse::<Parameters>()` and the facade's axum extractors
+/// with their default type read); its errors then name no source.
+impl<'de> Deserialize<'de> for Parameters {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Pairs(pairs) = Pairs::deserialize(deserializer)?;
+        Ok(Parameters {
+            source: Source::named("unknown"),
+            field: "(parameters)",
+            pairs,
+        })
+    }
+}
+
 impl<'a> IntoIterator for &'a Parameters {
     type Item = (&'a str, &'a str);
     type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;

@@ -32,6 +32,8 @@
 //! | `vpc_lattice` | VPC Lattice events, v1 and v2 | yes |
 //! | `apigw_websocket` | API Gateway WebSocket API events (`$connect`, messages, `$disconnect`) | yes |
 //! | `local` | off Lambda, `run()` serves the app on `http://127.0.0.1:3000` through the same conversion | yes |
+//! | `axum` | extractors for axum handlers: [`axum::Claims`], [`axum::PathParameters`], [`axum::LambdaContext`]... | no |
+//! | `lambda_http` | handlers written for the `lambda_http` crate, run unchanged: `lambda_http::run` | no |
 //! | `opentelemetry` | `lambda_runtime`'s `OpenTelemetryLayer`, for [`Gateway::into_runtime`] | no |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -50,6 +52,9 @@
 
 #[macro_use]
 mod report;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 mod base_path;
 mod detect;
 mod gateway;
