@@ -59,6 +59,9 @@ mod base_path;
 mod detect;
 mod gateway;
 mod invocation;
+#[cfg(feature = "lambda_http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lambda_http")))]
+pub mod lambda_http;
 #[cfg(feature = "local")]
 mod local;
 mod pass_through;
