@@ -1210,6 +1210,16 @@ fn a_start_up_error_prints_its_message_not_its_debug_form() {
             "Error: unknown local source \"bogus\"; expected one of apigw_rest, apigw_http, function_url, alb, alb_multi, vpc_lattice, vpc_lattice_v1, apigw_websocket",
         ),
         (
+            "LAMBDA_GATEWAY_RESPONSE_MODE",
+            "streaming",
+            "Error: LAMBDA_GATEWAY_RESPONSE_MODE is \"streaming\"; expected stream or buffered",
+        ),
+        (
+            "LAMBDA_GATEWAY_BINARY_CONTENT_TYPES",
+            "png",
+            "Error: LAMBDA_GATEWAY_BINARY_CONTENT_TYPES is \"png\"; expected media types or patterns (`image/png`, `image/*`, `*/*`), comma-separated",
+        ),
+        (
             "PORT",
             "not-a-port",
             "Error: PORT is \"not-a-port\"; expected a port number from 0 to 65535",
@@ -1303,6 +1313,48 @@ async fn the_base_path_from_the_environment_is_stripped_but_never_over_a_dot_dot
         assert_eq!(answer.status, 200, "{raw_path}: {answer:?}");
         assert_eq!(answer.json()["path"], seen, "{raw_path}");
     }
+    server.assert_no_strays();
+}
+
+#[tokio::test]
+async fn several_base_paths_and_the_debug_log_from_the_environment() {
+    // hello: no tracing subscriber on Lambda, so the debug log goes to stderr
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example_with(
+        "hello",
+        &[
+            ("LAMBDA_GATEWAY_BASE_PATH", "/api, /api/v2"),
+            ("LAMBDA_GATEWAY_DEBUG_LOG", "true"),
+        ],
+    );
+    for (raw_path, answer) in [
+        ("/api/v2/add", "3"),
+        ("/api/add", "3"),
+        ("/v2/add", "index"),
+    ] {
+        let event = Http {
+            raw_query: "first=1&second=2",
+            ..Http::get(raw_path)
+        }
+        .event();
+        assert_eq!(
+            ask(&server, Format::Http, event).await.text(),
+            answer,
+            "{raw_path}"
+        );
+    }
+    let logged = |output: &str| {
+        output
+            .lines()
+            .filter(|line| {
+                line.starts_with("INFO lambda_gateway: lambda-gateway debug log: ")
+                    && (line.contains("raw event: {") || line.contains("response event: {"))
+            })
+            .count()
+            == 6
+    };
+    let output = server.output_when(logged).await;
+    assert!(logged(&output), "{output}");
     server.assert_no_strays();
 }
 

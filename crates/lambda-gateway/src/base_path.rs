@@ -24,6 +24,21 @@ pub(crate) fn strip(request: &mut Request<Body>, base: &str) {
     }
 }
 
+/// Strips the first of `bases` (longest first) the path falls under on a segment boundary; a
+/// path under one that might climb out of it (a `..` segment) is left alone, not tried against
+/// the shorter ones.
+pub(crate) fn strip_first(request: &mut Request<Body>, bases: &[String]) {
+    let path = request.uri().path();
+    let under = |base: &String| {
+        path.strip_prefix(base.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if let Some(base) = bases.iter().find(|base| under(base)) {
+        let base = base.clone();
+        strip(request, &base);
+    }
+}
+
 /// The path under `base`, or `None` when the path is not under it or might climb out of it.
 fn remainder<'p>(path: &'p str, base: &str) -> Option<&'p str> {
     let rest = path.strip_prefix(base)?;

@@ -47,7 +47,12 @@ pub struct Gateway<S> {
 pub(crate) struct Settings {
     source: Option<Source>,
     binary: BinaryPolicy,
-    base_path: Option<String>,
+    /// Base paths to strip, longest first.
+    pub(crate) base_paths: Vec<String>,
+    /// Whether the builder set the binary content types (the environment's are then ignored).
+    pub(crate) binary_set: bool,
+    /// Whether raw events and response events are logged (see [`Gateway::debug_log`]).
+    pub(crate) debug_log: bool,
     on_service_error: OnServiceError,
     pass_through: Option<http::Uri>,
     /// Lambda response streaming for the events whose front door takes it.
@@ -66,7 +71,7 @@ impl<S> fmt::Debug for Gateway<S> {
         f.debug_struct("Gateway")
             .field("source", &settings.source.map_or("auto", Source::as_str))
             .field("binary", &settings.binary)
-            .field("base_path", &settings.base_path)
+            .field("base_paths", &settings.base_paths)
             .field("on_service_error", &settings.on_service_error)
             .field("on_shutdown", &settings.on_shutdown.is_some())
             .finish_non_exhaustive()
@@ -82,45 +87,21 @@ impl<S> Gateway<S> {
         }
     }
 
-    /// The settings `run` reads from the environment, where the builder left them unset (an empty
-    /// value counts as unset): `LAMBDA_GATEWAY_PASS_THROUGH_PATH` ([`pass_through`](Self::pass_through)),
-    /// `LAMBDA_GATEWAY_RESPONSE_MODE` ([`stream_responses`](Self::stream_responses)) and
-    /// `LAMBDA_GATEWAY_BASE_PATH` ([`base_path`](Self::base_path)).
-    pub(crate) fn with_environment(mut self) -> Self {
-        let from_env = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|value| !value.trim().is_empty())
-        };
-        if self.settings.pass_through.is_none() {
-            if let Some(path) = from_env("LAMBDA_GATEWAY_PASS_THROUGH_PATH") {
-                self = self.pass_through(path);
-            }
-        }
-        if self.settings.stream_rest_routes.is_empty() {
-            if let Some(routes) = from_env("LAMBDA_GATEWAY_STREAM_REST_ROUTES") {
-                self = self.stream_rest_routes(routes.split(','));
-            }
-        }
-        if !self.settings.stream_responses {
-            match from_env("LAMBDA_GATEWAY_RESPONSE_MODE")
-                .as_deref()
-                .map(str::trim)
-            {
-                Some("stream") => self.settings.stream_responses = true,
-                Some("buffered") | None => {}
-                Some(other) => warn_or_print!(
-                    "LAMBDA_GATEWAY_RESPONSE_MODE is {:?}; expected stream or buffered: answering buffered", other;
-                    value = other, "LAMBDA_GATEWAY_RESPONSE_MODE is neither stream nor buffered: answering buffered"
-                ),
-            }
-        }
-        if self.settings.base_path.is_none() {
-            if let Some(prefix) = from_env("LAMBDA_GATEWAY_BASE_PATH") {
-                self = self.base_path(prefix);
-            }
-        }
-        self
+    /// The settings `run` reads from the environment (see [`crate::environment`]).
+    pub(crate) fn with_environment(self) -> Result<Self, crate::environment::ConfigError> {
+        crate::environment::apply(self, |name| std::env::var(name).ok())
+    }
+
+    pub(crate) fn has_pass_through(&self) -> bool {
+        self.settings.pass_through.is_some()
+    }
+
+    pub(crate) fn has_base_paths(&self) -> bool {
+        !self.settings.base_paths.is_empty()
+    }
+
+    pub(crate) fn has_binary_content_types(&self) -> bool {
+        self.settings.binary_set
     }
 
     /// Hands events no HTTP source claims to the service as `POST {path}` (off by default;
@@ -164,15 +145,25 @@ impl<S> Gateway<S> {
     ///
     /// `run` also reads `LAMBDA_GATEWAY_BASE_PATH` (this setting winning), so a deployment can set
     /// the mapping without a rebuild.
+    ///
+    /// Call it once per mapping when several custom domains map the API under different base
+    /// paths (`/api`, `/v2`): a path is stripped of the longest one it falls under.
+    #[must_use]
     pub fn base_path(mut self, prefix: impl AsRef<str>) -> Self {
-        let prefix = prefix.as_ref().trim_end_matches('/');
-        self.settings.base_path = (!prefix.is_empty()).then(|| {
-            if prefix.starts_with('/') {
+        let prefix = prefix.as_ref().trim().trim_end_matches('/');
+        if !prefix.is_empty() {
+            let prefix = if prefix.starts_with('/') {
                 prefix.to_owned()
             } else {
                 format!("/{prefix}")
+            };
+            if !self.settings.base_paths.contains(&prefix) {
+                self.settings.base_paths.push(prefix);
+                self.settings
+                    .base_paths
+                    .sort_by_key(|base| std::cmp::Reverse(base.len()));
             }
-        });
+        }
         self
     }
 
@@ -332,6 +323,18 @@ impl<S> Gateway<S> {
         T: AsRef<str>,
     {
         self.settings.binary = BinaryPolicy::new(types);
+        self.settings.binary_set = true;
+        self
+    }
+
+    /// Logs each raw event and the response event answering it, on Lambda (off by default;
+    /// `run` also reads `LAMBDA_GATEWAY_DEBUG_LOG`). For finding out what a front door really
+    /// sends: events carry credentials (`Authorization`, cookies) — never leave it on in
+    /// production. Logged at INFO under the invocation's span (to stderr without a `tracing`
+    /// subscriber), each payload cut at 64 KiB.
+    #[must_use]
+    pub fn debug_log(mut self, on: bool) -> Self {
+        self.settings.debug_log = on;
         self
     }
 }
@@ -505,8 +508,8 @@ impl Settings {
                 span.record("method", request.method().as_str());
                 span.record("path", request.uri().path());
             }
-            if let Some(base) = &self.base_path {
-                base_path::strip(request, base);
+            if !self.base_paths.is_empty() {
+                base_path::strip_first(request, &self.base_paths);
             }
         }
         result

@@ -57,6 +57,7 @@ mod report;
 pub mod axum;
 mod base_path;
 mod detect;
+pub mod environment;
 mod gateway;
 mod invocation;
 #[cfg(feature = "lambda_http")]

@@ -34,3 +34,21 @@ macro_rules! error_or_print {
         }
     };
 }
+
+/// The most of a payload the debug log shows (see `Gateway::debug_log`).
+pub(crate) const DEBUG_LOG_LIMIT: usize = 64 * 1024;
+
+/// The debug log's record of a raw event or response event: at INFO through `tracing`, else on
+/// stderr; the first [`DEBUG_LOG_LIMIT`] bytes, as text.
+pub(crate) fn debug_payload(what: &str, payload: &[u8]) {
+    let shown = payload.get(..DEBUG_LOG_LIMIT).unwrap_or(payload);
+    let text = String::from_utf8_lossy(shown);
+    let more = payload.len() - shown.len();
+    if ::tracing::dispatcher::has_been_set() {
+        ::tracing::info!(payload = %text, bytes = payload.len(), cut = more, "{what}");
+    } else if more > 0 {
+        print("INFO", &format!("{what}: {text} ... ({more} bytes more)"));
+    } else {
+        print("INFO", &format!("{what}: {text}"));
+    }
+}

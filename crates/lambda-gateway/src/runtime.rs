@@ -134,6 +134,9 @@ impl Shared {
             status = Empty,
         );
         async {
+            if self.settings.debug_log {
+                crate::report::debug_payload("lambda-gateway debug log: raw event", &event);
+            }
             let invocation = Invocation::new(
                 &self.settings,
                 service,
@@ -167,6 +170,12 @@ impl Shared {
                     self.send("response", request).await
                 }
                 Ok(response) => {
+                    if self.settings.debug_log {
+                        crate::report::debug_payload(
+                            "lambda-gateway debug log: response event",
+                            &response,
+                        );
+                    }
                     self.post(&request_id, "response", invocation_id, None, response)
                         .await
                 }
@@ -453,7 +462,7 @@ where
         L: Service<LambdaInvocation, Response = (), Error = BoxError> + Clone + Send + 'static,
         L::Future: Send,
     {
-        let mut gateway = self.with_environment();
+        let mut gateway = self.with_environment()?;
         if env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
             #[cfg(feature = "local")]
             return gateway.run_local().await;
@@ -539,7 +548,11 @@ where
     /// malformed (`lambda_runtime` would panic on it).
     pub fn into_runtime(self) -> Result<Runtime<LambdaService<S>>, BoxError> {
         check_environment().map_err(crate::RunError::wrap)?;
-        Ok(self.with_environment().build_runtime().0)
+        Ok(self
+            .with_environment()
+            .map_err(|e| crate::RunError::wrap(e.into()))?
+            .build_runtime()
+            .0)
     }
 
     /// The runtime (the environment checked) and what its service's clones share.
