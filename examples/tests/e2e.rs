@@ -1358,6 +1358,150 @@ async fn several_base_paths_and_the_debug_log_from_the_environment() {
     server.assert_no_strays();
 }
 
+/// Echo's `context.authorizer`, `path_parameters` and `stage_variables` are the event's
+/// `requestContext.authorizer` (`null` when absent or all `null`s), `pathParameters` and
+/// `stageVariables` (`{}` when absent or `null`), on every API Gateway event of testdata/.
+#[tokio::test]
+async fn echo_shows_the_authorizer_path_parameters_and_stage_variables_as_the_event_has_them() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+    let mut with_authorizer = 0;
+    for (dir, format) in [
+        ("apigw_rest", Format::Rest),
+        ("apigw_http", Format::Http),
+        ("apigw_websocket", Format::WebSocket),
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| {
+                let name = path.to_string_lossy();
+                name.ends_with(".json")
+                    && !name.ends_with(".expected.json")
+                    && !name.ends_with(".reply.json")
+            })
+            .collect();
+        files.sort();
+        for file in files {
+            let event = std::fs::read(&file).unwrap();
+            let Ok(parsed) = serde_json::from_slice::<Value>(&event) else {
+                continue; // the deliberately malformed ones
+            };
+            let outcome = server.invoke(event).await;
+            let support::Outcome::Response(response) = outcome else {
+                continue; // an event echo's gateway refuses (authorizer requests, ...)
+            };
+            let answer = read_answer(format, &response);
+            if answer.status != 200 {
+                continue;
+            }
+            let context = answer.json()["context"].clone();
+            let authorizer = match &parsed["requestContext"]["authorizer"] {
+                Value::Object(object) if object.values().any(|v| !v.is_null()) => {
+                    with_authorizer += 1;
+                    Value::Object(object.clone())
+                }
+                _ => Value::Null,
+            };
+            let object = |value: &Value| match value {
+                Value::Object(_) => value.clone(),
+                _ => json!({}),
+            };
+            let name = file.display();
+            assert_eq!(context["authorizer"], authorizer, "{name}");
+            let path_parameters = if dir == "apigw_websocket" {
+                json!({})
+            } else {
+                object(&parsed["pathParameters"])
+            };
+            assert_eq!(context["path_parameters"], path_parameters, "{name}");
+            assert_eq!(
+                context["stage_variables"],
+                object(&parsed["stageVariables"]),
+                "{name}"
+            );
+        }
+    }
+    assert!(
+        with_authorizer >= 8,
+        "{with_authorizer} events with an authorizer"
+    );
+    server.assert_no_strays();
+}
+
+/// The axum example behind an HTTP API with a JWT authorizer, mapped under a custom domain's
+/// base path: claims, API Gateway's path parameter, the Lambda context; JSON, a 404, a binary
+/// body, compression, two cookies.
+#[tokio::test]
+async fn the_axum_example_reads_claims_and_path_parameters_under_a_base_path() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example_with("axum", &[("LAMBDA_GATEWAY_BASE_PATH", "/prod")]);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+    let order = std::fs::read_to_string(
+        root.join("apigw_http/jwt_authorizer_path_and_stage_variables.json"),
+    )
+    .unwrap();
+    let answer = read_answer(Format::Http, &server.invoke(order).await.response());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let body = answer.json();
+    assert_eq!(body["order"], "o-123");
+    assert_eq!(
+        body["user"].as_str().map(str::is_empty),
+        Some(false),
+        "{body}"
+    );
+    assert!(body["deadline_ms"].is_u64(), "{body}");
+
+    // without an authorizer the claims extractor answers 401
+    let anonymous = ask(&server, Format::Http, Http::get("/prod/orders/o-1").event()).await;
+    assert_eq!(anonymous.status, 401, "{anonymous:?}");
+    let items = ask(&server, Format::Http, Http::get("/prod/items").event()).await;
+    assert_eq!(items.json()[0]["name"], "teapot");
+    let missing = ask(&server, Format::Http, Http::get("/prod/items/9").event()).await;
+    assert_eq!(missing.status, 404);
+    let nowhere = ask(&server, Format::Http, Http::get("/prod/nowhere").event()).await;
+    assert_eq!((nowhere.status, nowhere.text()), (404, "not found"));
+    let logo = ask(&server, Format::Http, Http::get("/prod/logo.png").event()).await;
+    assert!(logo.base64 && logo.body.starts_with(b"\x89PNG"), "{logo:?}");
+    let gzip = ask(
+        &server,
+        Format::Http,
+        Http {
+            headers: &[("accept-encoding", "gzip")],
+            ..Http::get("/prod/items")
+        }
+        .event(),
+    )
+    .await;
+    assert!(
+        gzip.headers
+            .contains(&("content-encoding".to_owned(), "gzip".to_owned())),
+        "{gzip:?}"
+    );
+    assert!(
+        gzip.base64 && gzip.body.starts_with(&[0x1f, 0x8b]),
+        "{gzip:?}"
+    );
+    let login = ask(
+        &server,
+        Format::Http,
+        Http {
+            method: "POST",
+            ..Http::get("/prod/login")
+        }
+        .event(),
+    )
+    .await;
+    let cookies = login
+        .headers
+        .iter()
+        .filter(|(name, _)| name == "set-cookie")
+        .count();
+    assert_eq!(cookies, 2, "{login:?}");
+    server.assert_no_strays();
+}
+
 // ---------------------------------------------------------------------------------------------
 // The lambda_runtime plug-in: Managed Instances concurrency, graceful shutdown
 
