@@ -13,7 +13,8 @@ use crate::{Error, RequestContext, Source};
 
 /// Where a source's events carry the authorizer, the path parameters and the stage variables:
 /// dotted paths in the raw event (`requestContext.authorizer`), `None` where the source has no
-/// such field. Declared by each source ([`EventSource::context_fields`](crate::EventSource::context_fields)).
+/// such field. Each source crate declares its own (`CONTEXT_FIELDS`) and hands it to the
+/// [`RequestContext`] it builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ContextFields {
     /// The authorizer's output (`requestContext.authorizer` on API Gateway).
