@@ -358,20 +358,24 @@ impl RequestContext {
     /// The member at the dotted `path` of the raw event, unparsed; `None` when it or an object
     /// on its way is absent or `null`.
     fn raw_field(&self, path: &'static str) -> Result<Option<&RawValue>, Error> {
-        let text = std::str::from_utf8(&self.raw_event)
-            .map_err(|error| Error::invalid_event(self.source, "(event)", error.to_string()))?;
-        let mut current: &RawValue = serde_json::from_str(text).map_err(Error::NotJson)?;
+        let mut current: Option<&RawValue> = None;
         for key in path.split('.') {
-            let mut de = serde_json::Deserializer::from_str(current.get());
-            let member = Member { key }
-                .deserialize(&mut de)
-                .map_err(|error| self.not_an_object(path, &error))?;
+            // the event itself first (read once, not checked whole beforehand: the gateway has
+            // read it already), then each member found on the way
+            let member = match current {
+                None => Member { key }
+                    .deserialize(&mut serde_json::Deserializer::from_slice(&self.raw_event)),
+                Some(raw) => {
+                    Member { key }.deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+                }
+            }
+            .map_err(|error| self.not_an_object(path, &error))?;
             match member {
-                Some(raw) if raw.get() != "null" => current = raw,
+                Some(raw) if raw.get() != "null" => current = Some(raw),
                 _ => return Ok(None),
             }
         }
-        Ok(Some(current))
+        Ok(current)
     }
 
     fn not_an_object(&self, path: &'static str, error: &serde_json::Error) -> Error {

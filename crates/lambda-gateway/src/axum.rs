@@ -99,7 +99,7 @@ impl fmt::Display for Rejection {
             Rejection::Unauthorized(why) => write!(f, "unauthorized: {why}"),
             Rejection::Forbidden(error) => write!(f, "forbidden: {error}"),
             Rejection::BadPathParameters(error) => write!(f, "invalid path parameters: {error}"),
-            Rejection::Misconfigured(error) => f.write_str(&error.to_string()),
+            Rejection::Misconfigured(error) => write!(f, "{error}"),
         }
     }
 }

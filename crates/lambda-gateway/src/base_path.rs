@@ -33,9 +33,8 @@ pub(crate) fn strip_first(request: &mut Request<Body>, bases: &[String]) {
         path.strip_prefix(base.as_str())
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    if let Some(base) = bases.iter().find(|base| under(base)) {
-        let base = base.clone();
-        strip(request, &base);
+    if let Some(base) = bases.iter().position(under).and_then(|at| bases.get(at)) {
+        strip(request, base);
     }
 }
 

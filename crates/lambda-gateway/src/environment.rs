@@ -15,8 +15,6 @@
 //! | `LAMBDA_GATEWAY_STREAM_REST_ROUTES` | REST routes that stream, comma-separated (`GET /files/{name},*`) | [`Gateway::stream_rest_routes`] |
 //! | `LAMBDA_GATEWAY_DEBUG_LOG` | `1`/`true`/`on` or `0`/`false`/`off` | [`Gateway::debug_log`] |
 
-use std::fmt;
-
 use crate::Gateway;
 
 /// An environment variable whose value the gateway cannot read.
@@ -50,7 +48,7 @@ pub(crate) fn apply<S>(
             .filter(|value| !value.is_empty())
             .map(|value| Variable { variable, value })
     };
-    if !gateway.has_base_paths() {
+    if gateway.settings.base_paths.is_empty() {
         if let Some(var) = read(BASE_PATH) {
             for base in var.list() {
                 if !is_path(base) || base.contains(['?', '#']) {
@@ -60,7 +58,7 @@ pub(crate) fn apply<S>(
             }
         }
     }
-    if !gateway.has_binary_content_types() {
+    if !gateway.settings.binary_set {
         if let Some(var) = read(BINARY_CONTENT_TYPES) {
             let types: Vec<&str> = var.list().collect();
             if !types.iter().all(|t| is_media_pattern(t)) {
@@ -71,7 +69,7 @@ pub(crate) fn apply<S>(
             gateway = gateway.binary_content_types(types);
         }
     }
-    if !gateway.has_pass_through() {
+    if gateway.settings.pass_through.is_none() {
         if let Some(var) = read(PASS_THROUGH_PATH) {
             if crate::pass_through::normalize(&var.value).is_none() {
                 return Err(var.error("a URI path (`/events`), without a query"));
@@ -132,12 +130,6 @@ impl Variable {
             value: self.value.clone(),
             expected,
         }
-    }
-}
-
-impl fmt::Debug for Variable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={:?}", self.variable, self.value)
     }
 }
 
@@ -209,7 +201,7 @@ mod tests {
         let settings = &gateway.settings;
         assert_eq!(settings.base_paths, ["/api", "/v2"]);
         assert!(settings.binary_set);
-        assert!(gateway.has_pass_through());
+        assert!(gateway.settings.pass_through.is_some());
         assert!(settings.stream_responses);
         assert_eq!(settings.stream_rest_routes, ["GET /files/{name}", "*"]);
         assert!(settings.debug_log);

@@ -54,7 +54,7 @@ pub(crate) struct Settings {
     /// Whether raw events and response events are logged (see [`Gateway::debug_log`]).
     pub(crate) debug_log: bool,
     on_service_error: OnServiceError,
-    pass_through: Option<http::Uri>,
+    pub(crate) pass_through: Option<http::Uri>,
     /// Lambda response streaming for the events whose front door takes it.
     pub(crate) stream_responses: bool,
     /// The REST API routes (`METHOD resource`, or `*`) whose method streams.
@@ -90,18 +90,6 @@ impl<S> Gateway<S> {
     /// The settings `run` reads from the environment (see [`crate::environment`]).
     pub(crate) fn with_environment(self) -> Result<Self, crate::environment::ConfigError> {
         crate::environment::apply(self, |name| std::env::var(name).ok())
-    }
-
-    pub(crate) fn has_pass_through(&self) -> bool {
-        self.settings.pass_through.is_some()
-    }
-
-    pub(crate) fn has_base_paths(&self) -> bool {
-        !self.settings.base_paths.is_empty()
-    }
-
-    pub(crate) fn has_binary_content_types(&self) -> bool {
-        self.settings.binary_set
     }
 
     /// Hands events no HTTP source claims to the service as `POST {path}` (off by default;
