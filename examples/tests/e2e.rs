@@ -697,6 +697,53 @@ async fn echo_function_url() {
     server.assert_no_strays();
 }
 
+/// Response events up to 64 KiB go back through lambda_runtime's own handler chain, on the
+/// connection that brought the event: one connection, as a lambda_http function has (`hello`
+/// has no shutdown hook, whose extension would hold a connection of its own).
+#[tokio::test]
+async fn answers_ride_the_connection_of_the_next() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("hello");
+    for _ in 0..3 {
+        let answer = ask(&server, Format::Http, Http::get("/").function_url().event()).await;
+        assert_eq!((answer.status, answer.text()), (200, "index"), "{answer:?}");
+    }
+    assert_eq!(
+        server.connections(),
+        1,
+        "the answers were posted on other connections"
+    );
+    server.assert_no_strays();
+}
+
+/// Larger response events are posted by lambda-gateway as the encoder wrote them (no copy), on
+/// a connection of its own; small ones go on as before.
+#[tokio::test]
+async fn response_events_over_64_kib_arrive_whole() {
+    let server = RuntimeApi::start().await;
+    let _function = server.spawn_example("echo");
+    let host = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6.lambda-url.us-east-1.on.aws";
+    // echo answers with the body's base64 in a JSON body: from under 64 KiB to well over it
+    for size in [40 * 1024, 96 * 1024, 1024, 200 * 1024] {
+        let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let post = Http {
+            method: "POST",
+            raw_path: "/large",
+            headers: &[("Host", host), ("Content-Type", "application/octet-stream")],
+            body: Some(&body),
+            base64: true,
+            ..Http::get("/").function_url()
+        };
+        let echoed = ask(&server, Format::Http, post.event()).await.json();
+        assert_eq!(
+            echoed["body_base64"],
+            STANDARD.encode(&body),
+            "{size} bytes"
+        );
+    }
+    server.assert_no_strays();
+}
+
 /// Headers an ALB adds.
 const ALB_HEADERS: &[(&str, &str)] = &[
     ("Host", "lambda-alb-123578498.us-east-1.elb.amazonaws.com"),

@@ -3,12 +3,11 @@
 
 use std::{
     any::Any,
-    convert::Infallible,
     env, fmt,
     future::Future,
     panic::{self, AssertUnwindSafe},
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
     task::{Context, Poll},
 };
 
@@ -20,7 +19,8 @@ use lambda_runtime::{
     Diagnostic, LambdaEvent, LambdaInvocation, Runtime, SnapStartResource, service_fn,
 };
 use lambda_runtime_api_client::{PooledClient, body, build_request};
-use tower::{Layer, Service};
+use serde::{Serialize, Serializer, ser::SerializeStruct};
+use tower::{Layer, Service, ServiceExt, util::BoxCloneService};
 use tracing::{Instrument, field::Empty};
 
 use crate::{
@@ -41,20 +41,30 @@ use crate::{
 /// Cloning it clones the HTTP service (each concurrent worker owns one) and shares the rest: the
 /// HTTP service needs only `Clone + Send`, not `Sync`.
 ///
-/// Why it posts the answer itself: the response event is JSON by construction (the encoders'
-/// golden, property and fuzz tests hold them to it), so it goes to the Runtime API as the bytes
-/// the encoder wrote — not checked as UTF-8, parsed again and copied by `lambda_runtime`'s
-/// handler chain.
+/// How the answer travels: the response event is JSON by construction (the encoders' golden,
+/// property and fuzz tests hold them to it), so it is never parsed again. Up to
+/// [`CHAIN_LIMIT`] (64 KiB) it is handed to the handler chain `lambda_runtime` built, which
+/// posts it on the connection that brought the event — one connection to the Runtime API, as a
+/// `lambda_http` function has, instead of a second one to open at the first answer (a cold
+/// start's critical path) — at the cost of a UTF-8 check and one copy of at most 64 KiB. A
+/// larger response event, a streamed answer and an invocation's error are posted by this service
+/// itself, as the bytes the encoder wrote.
 pub struct LambdaService<S> {
     service: S,
     shared: Arc<Shared>,
+    /// The handler chain `Runtime::new` built around [`take_answer`](Shared::take_answer).
+    chain: Chain,
 }
+
+/// `lambda_runtime`'s handler chain: it posts what [`Shared::take_answer`] hands it.
+type Chain = BoxCloneService<LambdaInvocation, (), BoxError>;
 
 impl<S: Clone> Clone for LambdaService<S> {
     fn clone(&self) -> Self {
         Self {
             service: self.service.clone(),
             shared: Arc::clone(&self.shared),
+            chain: self.chain.clone(),
         }
     }
 }
@@ -69,6 +79,9 @@ impl<S> fmt::Debug for LambdaService<S> {
 struct Shared {
     settings: Settings,
     client: Arc<PooledClient>,
+    /// Response events on their way through the handler chain, by request id (one per
+    /// invocation in flight at most).
+    answers: Mutex<Vec<(String, RawJson)>>,
 }
 
 impl<S, B> Service<LambdaInvocation> for LambdaService<S>
@@ -91,9 +104,17 @@ where
     }
 
     fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
-        Box::pin(Arc::clone(&self.shared).serve(self.service.clone(), invocation))
+        Box::pin(Arc::clone(&self.shared).serve(
+            self.service.clone(),
+            self.chain.clone(),
+            invocation,
+        ))
     }
 }
+
+/// The largest response event handed to `lambda_runtime`'s handler chain (see
+/// [`LambdaService`]); a larger one is posted as it is, without the chain's copy.
+const CHAIN_LIMIT: usize = 64 * 1024;
 
 /// The header that echoes an invocation's id back to the Runtime API (it rejects stale answers
 /// with it); absent with older Runtime API versions.
@@ -107,6 +128,7 @@ impl Shared {
     async fn serve<S, B>(
         self: Arc<Self>,
         service: S,
+        chain: Chain,
         invocation: LambdaInvocation,
     ) -> Result<(), BoxError>
     where
@@ -176,7 +198,7 @@ impl Shared {
                             &response,
                         );
                     }
-                    self.post(&request_id, "response", invocation_id, None, response)
+                    self.answer(chain, parts, &request_id, invocation_id, response)
                         .await
                 }
                 Err(error) => {
@@ -193,6 +215,62 @@ impl Shared {
         }
         .instrument(span)
         .await
+    }
+
+    /// Posts a response event: through the handler chain up to [`CHAIN_LIMIT`], itself beyond
+    /// (see [`LambdaService`]).
+    async fn answer(
+        &self,
+        chain: Chain,
+        parts: http::response::Parts,
+        request_id: &str,
+        invocation_id: Option<HeaderValue>,
+        response: Vec<u8>,
+    ) -> Result<(), BoxError> {
+        let response = if response.len() <= CHAIN_LIMIT {
+            match String::from_utf8(response) {
+                Ok(json) => {
+                    self.lock_answers()
+                        .push((request_id.to_owned(), RawJson(json)));
+                    // The chain reads the request id from the context and the invocation id from
+                    // the parts' headers; its handler takes the answer by that request id.
+                    let mut context = lambda_runtime::Context::default();
+                    context.request_id = request_id.to_owned();
+                    let handed = LambdaInvocation {
+                        parts,
+                        body: Bytes::from_static(b"null"),
+                        context,
+                    };
+                    let posted = chain.oneshot(handed).await;
+                    // Taken by the handler unless the chain failed before calling it.
+                    drop(self.take_answer(request_id));
+                    return posted;
+                }
+                // Never, the encoders being what their tests hold them to; posted as it is.
+                Err(not_utf8) => not_utf8.into_bytes(),
+            }
+        } else {
+            response
+        };
+        self.post(request_id, "response", invocation_id, None, response)
+            .await
+    }
+
+    /// The handler of `lambda_runtime`'s chain: the response event left for `request_id`.
+    fn take_answer(&self, request_id: &str) -> Result<RawJson, Diagnostic> {
+        let mut answers = self.lock_answers();
+        let found = answers.iter().position(|(id, _)| id == request_id);
+        found
+            .map(|i| answers.swap_remove(i).1)
+            .ok_or_else(|| Diagnostic {
+                error_type: "LambdaGateway.Internal".to_owned(),
+                error_message: format!("no response event was left for invocation {request_id}"),
+            })
+    }
+
+    fn lock_answers(&self) -> std::sync::MutexGuard<'_, Vec<(String, RawJson)>> {
+        // Nothing panics while holding it; a poisoned list is still a list.
+        self.answers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Posts an invocation's answer, `POST /2018-06-01/runtime/invocation/{id}/{what}`.
@@ -360,15 +438,45 @@ fn build_field_list_meanwhile() {
     });
 }
 
-/// Puts `service` in place of the handler chain `Runtime::new` built (the only way into a
-/// `Runtime` is through a handler of `LambdaEvent`s, which would parse every event).
-struct Replace<T>(T);
+/// A response event as the encoder wrote it, serialized verbatim: serde_json writes a struct of
+/// this name the way it writes its own `RawValue` (which serializes so), without parsing it.
+/// The name is serde_json's; a test pins the behaviour.
+#[derive(Debug)]
+struct RawJson(String);
 
-impl<I, T: Clone> Layer<I> for Replace<T> {
-    type Service = T;
+/// serde_json's name for a raw JSON fragment.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
-    fn layer(&self, _unused: I) -> T {
-        self.0.clone()
+impl Serialize for RawJson {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, self.0.as_str())?;
+        raw.end()
+    }
+}
+
+/// Puts the gateway's service around the handler chain `Runtime::new` built (whose handler is
+/// [`Shared::take_answer`]): every invocation reaches the gateway first, not the chain's event
+/// parse.
+struct AroundChain<S> {
+    service: S,
+    shared: Arc<Shared>,
+}
+
+impl<S, C> Layer<C> for AroundChain<S>
+where
+    S: Clone,
+    C: Service<LambdaInvocation, Response = (), Error = BoxError> + Clone + Send + 'static,
+    C::Future: Send,
+{
+    type Service = LambdaService<S>;
+
+    fn layer(&self, chain: C) -> LambdaService<S> {
+        LambdaService {
+            service: self.service.clone(),
+            shared: Arc::clone(&self.shared),
+            chain: BoxCloneService::new(chain),
+        }
     }
 }
 
@@ -565,16 +673,18 @@ where
         let shared = Arc::new(Shared {
             settings: self.settings,
             client,
+            answers: Mutex::default(),
         });
-        let service = LambdaService {
-            service: self.service,
-            shared: Arc::clone(&shared),
-        };
-        // Never called: `Replace` puts the gateway in place of the chain around it.
-        let unused =
-            service_fn(|_: LambdaEvent<serde::de::IgnoredAny>| async { Ok::<(), Infallible>(()) });
-        let runtime = Runtime::new(unused)
-            .layer(Replace(service))
+        let answers = Arc::clone(&shared);
+        // Called with the `null` event `answer` hands the chain, never with an invocation's own.
+        let handler = service_fn(move |event: LambdaEvent<()>| {
+            std::future::ready(answers.take_answer(&event.context.request_id))
+        });
+        let runtime = Runtime::new(handler)
+            .layer(AroundChain {
+                service: self.service,
+                shared: Arc::clone(&shared),
+            })
             .register_snapstart_resource(Arc::new(RestorePool(Arc::clone(&shared))));
         (runtime, shared)
     }
@@ -708,15 +818,56 @@ mod tests {
         }
         concurrent_worker::<LambdaService<NotSync>>(&LambdaService {
             service: NotSync(Cell::new(0)),
-            shared: Arc::new(Shared {
-                settings: Settings::default(),
-                client: Arc::new(
-                    PooledClient::builder()
-                        .with_endpoint(http::Uri::from_static("http://127.0.0.1:9"))
-                        .build(),
-                ),
-            }),
+            shared: Arc::new(shared()),
+            chain: BoxCloneService::new(tower::service_fn(|_: LambdaInvocation| async {
+                Ok::<(), BoxError>(())
+            })),
         });
+    }
+
+    /// Settings by default, a client of a Runtime API that is not there.
+    fn shared() -> Shared {
+        Shared {
+            settings: Settings::default(),
+            client: Arc::new(
+                PooledClient::builder()
+                    .with_endpoint(http::Uri::from_static("http://127.0.0.1:9"))
+                    .build(),
+            ),
+            answers: Mutex::default(),
+        }
+    }
+
+    #[test]
+    fn a_response_event_is_handed_to_lambda_runtime_as_written_not_parsed_or_escaped() {
+        for json in [
+            r#"{"statusCode":200,"body":"caf\u00e9 \"quoted\"","isBase64Encoded":false}"#,
+            "{\"body\":\"café ✓\"}",
+            // not JSON: proof that nothing parses it on the way (the encoders' tests do)
+            "{not json",
+        ] {
+            let written = serde_json::to_vec(&RawJson(json.to_owned())).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn an_answer_is_taken_once_by_its_own_request_id() {
+        let shared = shared();
+        for id in ["a", "b"] {
+            shared
+                .lock_answers()
+                .push((id.to_owned(), RawJson(format!("{{\"id\":\"{id}\"}}"))));
+        }
+        assert_eq!(shared.take_answer("b").unwrap().0, r#"{"id":"b"}"#);
+        assert!(shared.take_answer("b").is_err(), "taken already");
+        let missing = shared.take_answer("c").unwrap_err();
+        assert_eq!(
+            missing.error_message,
+            "no response event was left for invocation c"
+        );
+        assert_eq!(shared.take_answer("a").unwrap().0, r#"{"id":"a"}"#);
+        assert!(shared.lock_answers().is_empty());
     }
 
     #[test]

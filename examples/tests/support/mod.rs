@@ -14,7 +14,7 @@
 //!
 //! It counts the long-polls waiting for an event and the invocations handed out but not yet
 //! answered ([`RuntimeApi::waiting_polls`], [`RuntimeApi::max_in_flight`]): how concurrent the
-//! function really is.
+//! function really is; and the connections the function opened ([`RuntimeApi::connections`]).
 //!
 //! Anything else — an unknown path, an unknown or already completed request id — is answered
 //! with an error status and recorded as a stray request, which [`RuntimeApi::assert_no_strays`]
@@ -198,6 +198,8 @@ struct State {
     /// Invocations handed out and not answered yet, and the most there were at once.
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// TCP connections accepted.
+    connections: AtomicUsize,
     /// Set when a spawned function exits: how it exited.
     exited: watch::Sender<Option<String>>,
     /// Everything spawned functions wrote to stdout and stderr (the tail of it).
@@ -255,6 +257,7 @@ impl RuntimeApi {
             waiting_polls: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
             exited: watch::Sender::new(None),
             output: Mutex::default(),
         });
@@ -389,6 +392,11 @@ impl RuntimeApi {
         self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
+    /// How many TCP connections the server has accepted.
+    pub(crate) fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
     /// Names of the extensions registered with the Extensions API.
     pub(crate) fn extensions(&self) -> Vec<String> {
         lock(&self.state.extensions).clone()
@@ -471,6 +479,7 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        state.connections.fetch_add(1, Ordering::SeqCst);
         let state = Arc::clone(&state);
         connections.spawn(async move {
             let service = service_fn(move |request| handle(Arc::clone(&state), request));
