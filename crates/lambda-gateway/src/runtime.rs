@@ -31,8 +31,8 @@ use crate::{
 };
 
 /// The gateway as a tower service over `lambda_runtime`'s invocations: each call converts the
-/// event, calls the HTTP service, and posts the response event (or the invocation's error) to
-/// the Runtime API itself.
+/// event, calls the HTTP service, and answers the Runtime API with the response event (or the
+/// invocation's error).
 ///
 /// It is the service of the `lambda_runtime::Runtime` that [`Gateway::into_runtime`] builds and
 /// [`Gateway::run_with`] hands over, so any `lambda_runtime` layer (`TracingLayer`,
@@ -42,13 +42,13 @@ use crate::{
 /// HTTP service needs only `Clone + Send`, not `Sync`.
 ///
 /// How the answer travels: the response event is JSON by construction (the encoders' golden,
-/// property and fuzz tests hold them to it), so it is never parsed again. Up to
-/// [`CHAIN_LIMIT`] (64 KiB) it is handed to the handler chain `lambda_runtime` built, which
-/// posts it on the connection that brought the event — one connection to the Runtime API, as a
-/// `lambda_http` function has, instead of a second one to open at the first answer (a cold
-/// start's critical path) — at the cost of a UTF-8 check and one copy of at most 64 KiB. A
-/// larger response event, a streamed answer and an invocation's error are posted by this service
-/// itself, as the bytes the encoder wrote.
+/// property and fuzz tests hold them to it), so it is never parsed again. Up to 64 KiB it is
+/// handed to the handler chain `lambda_runtime` built, which posts it on the connection that
+/// brought the event — one connection to the Runtime API, as a `lambda_http` function has,
+/// instead of a second one to open at the first answer (a cold start's critical path) — at the
+/// cost of a UTF-8 check and one copy of at most 64 KiB. A larger response event, a streamed
+/// answer and an invocation's error are posted by this service itself, as the bytes the encoder
+/// wrote.
 pub struct LambdaService<S> {
     service: S,
     shared: Arc<Shared>,
