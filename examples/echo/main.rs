@@ -36,7 +36,8 @@
 //!   other value answers 400 saying why).
 //!
 //! It serves invocations concurrently where Lambda hands them out so (`AWS_LAMBDA_MAX_CONCURRENCY`
-//! above 1, Lambda Managed Instances). On SIGTERM (or Ctrl-C locally) it prints
+//! above 1, Lambda Managed Instances), each worker with its own clone of the service, a
+//! `tower::util::BoxCloneService` (`Clone + Send`, not `Sync`). On SIGTERM (or Ctrl-C locally) it prints
 //! `echo: shutdown hook ran` to stderr and exits 0.
 //!
 //! Offline: `cargo run --example echo -- --event FILE` prints the response event.
@@ -55,7 +56,7 @@ use lambda_gateway::{
     vpc_lattice::LatticeContext,
 };
 use serde_json::{Value, json};
-use tower::service_fn;
+use tower::{service_fn, util::BoxCloneService};
 
 fn text(value: &HeaderValue) -> Cow<'_, str> {
     match std::str::from_utf8(value.as_bytes()) {
@@ -245,7 +246,11 @@ pub(crate) async fn main() -> Result<(), BoxError> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
         .init();
-    let app = service_fn(echo);
+    // Boxed, as an app that picks its service at run time holds it: `run` needs the service to
+    // be `Clone + Send`, not `Sync` (a `BoxCloneService` is not `Sync`); with
+    // `AWS_LAMBDA_MAX_CONCURRENCY` above 1, each concurrent worker owns a clone.
+    let app: BoxCloneService<Request<Body>, Response<Body>, BoxError> =
+        BoxCloneService::new(service_fn(echo));
     if let Some(path) = replay::event_file() {
         let gateway = Gateway::new(app);
         return replay::replay(path, |event| async move {
