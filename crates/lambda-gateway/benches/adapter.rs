@@ -18,6 +18,12 @@
 //! measured by the `memory` benchmark, whose counting allocator would distort timings. Each timing is the median of several samples of
 //! adaptively sized batches, after a warm-up; set `BENCH_QUICK=1` for a fast smoke run, and
 //! `BENCH_EVENTS_DIR=<dir>` to time every `*.json` event of a directory instead of `testdata/`.
+//!
+//! With the facade's `lambda_http` feature and `BENCH_COMPAT=1`
+//! (`BENCH_COMPAT=1 cargo bench -p lambda-gateway --features lambda_http --bench adapter`), a
+//! fourth contender: lambda_http's trivial handler itself, run unchanged through
+//! `lambda_gateway::lambda_http::service` (the compatibility mode, which also parses the typed
+//! event for `RequestExt`), and two more columns, compat ns and compat/lambda_http.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -101,6 +107,36 @@ fn peer_handler(
         .body(lambda_http::Body::from("ok"))
         .unwrap()))
 }
+
+/// lambda_http's trivial handler under the compatibility mode, when asked for (`BENCH_COMPAT`).
+#[cfg(feature = "lambda_http")]
+fn compat_gateway() -> Option<Gateway<lambda_gateway::lambda_http::LambdaHttpService<PeerHandler>>>
+{
+    std::env::var_os("BENCH_COMPAT").map(|_| {
+        Gateway::new(lambda_gateway::lambda_http::service(service_fn(
+            peer_handler as fn(_) -> _,
+        )))
+    })
+}
+
+#[cfg(feature = "lambda_http")]
+type PeerHandler = tower::util::ServiceFn<
+    fn(
+        lambda_http::Request,
+    ) -> std::future::Ready<Result<lambda_http::Response<lambda_http::Body>, Infallible>>,
+>;
+
+/// Without the `lambda_http` feature there is no compatibility mode to time.
+#[cfg(not(feature = "lambda_http"))]
+fn compat_gateway() -> Option<Gateway<NoCompat>> {
+    None
+}
+
+/// The type of the compatibility mode's gateway when there is none.
+#[cfg(not(feature = "lambda_http"))]
+type NoCompat = tower::util::ServiceFn<
+    fn(Request<Body>) -> std::future::Ready<Result<Response<Body>, Infallible>>,
+>;
 
 fn peer_adapter() -> PeerAdapter {
     lambda_http::Adapter::from(service_fn(peer_handler as fn(_) -> _))
@@ -277,6 +313,7 @@ fn main() {
     let timer = Timer::from_env();
     let gateway = ours_gateway();
     let mut adapter = peer_adapter();
+    let compat = compat_gateway();
 
     if std::env::var_os("BENCH_PROFILE").is_some() {
         // for `perf record`: only lambda-gateway (or the floor), on the filtered events, for a few seconds
@@ -306,10 +343,20 @@ fn main() {
         return;
     }
     println!(
-        "{:<48} {:>10} {:>12} {:>10} {:>10} {:>11}",
-        "event", "floor ns", "lambda_http", "ours ns", "ours/floor", "ours/peer"
+        "{:<48} {:>10} {:>12} {:>10} {:>10} {:>11}{}",
+        "event",
+        "floor ns",
+        "lambda_http",
+        "ours ns",
+        "ours/floor",
+        "ours/peer",
+        if compat.is_some() {
+            "   compat ns compat/peer"
+        } else {
+            ""
+        }
     );
-    let (mut vs_floor, mut vs_peer) = (Vec::new(), Vec::new());
+    let (mut vs_floor, mut vs_peer, mut compat_vs_peer) = (Vec::new(), Vec::new(), Vec::new());
     let mut worst = (0.0f64, String::new());
     for (name, event) in events(filter.as_deref()) {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
@@ -331,10 +378,17 @@ fn main() {
         let mut peer_fn = || {
             black_box(peer(&mut adapter, black_box(&event)));
         };
-        let timings = if peer_ok {
-            timer.time(&mut [&mut ours_fn, &mut floor_fn, &mut peer_fn])
-        } else {
-            timer.time(&mut [&mut ours_fn, &mut floor_fn])
+        let mut compat_fn = || {
+            if let Some(compat) = &compat {
+                black_box(block_on(compat.invoke_bytes(black_box(shared.clone()))).ok());
+            }
+        };
+        let timings = match (peer_ok, compat.is_some()) {
+            (true, true) => {
+                timer.time(&mut [&mut ours_fn, &mut floor_fn, &mut peer_fn, &mut compat_fn])
+            }
+            (true, false) => timer.time(&mut [&mut ours_fn, &mut floor_fn, &mut peer_fn]),
+            (false, _) => timer.time(&mut [&mut ours_fn, &mut floor_fn]),
         };
         let (ours_ns, floor_ns) = (timings.ns[0], timings.ns[1]);
         // ours/floor and ours/peer per round, from floor/ours and peer/ours
@@ -352,8 +406,16 @@ fn main() {
             }
             _ => ("fails".to_owned(), "-".to_owned()),
         };
+        // compat/peer per round, from peer/ours and compat/ours
+        let compat_text = match (timings.ns.get(3), timings.ratio_to_first.get(2..4)) {
+            (Some(compat_ns), Some(&[peer, compat])) => {
+                compat_vs_peer.push(compat / peer);
+                format!(" {compat_ns:>11.0} {:>11.3}", compat / peer)
+            }
+            _ => String::new(),
+        };
         println!(
-            "{name:<48} {floor_ns:>10.0} {peer_text:>12} {ours_ns:>10.0} {ratio_floor:>10.2} {ratio_peer_text:>11}"
+            "{name:<48} {floor_ns:>10.0} {peer_text:>12} {ours_ns:>10.0} {ratio_floor:>10.2} {ratio_peer_text:>11}{compat_text}"
         );
     }
     println!(
@@ -369,4 +431,11 @@ fn main() {
     println!(
         "worst ours/lambda_http: {worst_peer:.3} (target <= 0.333 on every event lambda_http accepts)"
     );
+    if !compat_vs_peer.is_empty() {
+        println!(
+            "compatibility mode (a lambda_http handler through lambda_gateway::lambda_http::service): geometric mean compat/lambda_http {:.3}, worst {:.3}",
+            geomean(&compat_vs_peer),
+            compat_vs_peer.iter().copied().fold(0.0, f64::max)
+        );
+    }
 }

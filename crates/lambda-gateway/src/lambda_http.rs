@@ -43,8 +43,14 @@
 //! as text or base64 is the gateway's [`BinaryPolicy`](crate::BinaryPolicy) (the client gets
 //! the same bytes).
 //!
-//! The request-side extensions come from the typed `aws_lambda_events` event, parsed for each
-//! request (as `lambda_http` does): the compatibility costs that parse.
+//! The request-side extensions come from the event's typed `aws_lambda_events` form, read for
+//! each request as `lambda_http` reads it: for API Gateway events (REST, HTTP API, WebSocket)
+//! only the fields `RequestExt` answers with — the request context, the query and parameter
+//! maps, the path, whether there is a body — with `aws_lambda_events`' own types and
+//! deserializers, the headers and the body skipped (the gateway has them already); likewise for
+//! ALB events; VPC Lattice events (two versions, told apart by their typed parse) whole. That read is what the compatibility costs
+//! over the gateway alone (`BENCH_COMPAT=1 cargo bench -p lambda-gateway --features lambda_http
+//! --bench adapter` times it against `lambda_http`).
 
 use std::{
     fmt,
@@ -183,8 +189,7 @@ fn into_lambda_http(request: Request<Body>) -> LambdaRequest {
     let typed = parts
         .extensions
         .get::<RequestContext>()
-        .and_then(|context| context.parse_typed_event().ok())
-        .and_then(|event| Extras::of(event, parts.uri.query()));
+        .and_then(|context| Extras::read(context, parts.uri.query()));
     let bytes = body.into_bytes();
     let body = match &typed {
         // as lambda_http: no `body` is `Empty`; a base64 one `Binary`; any other `Text`
@@ -224,85 +229,47 @@ struct Extras {
 }
 
 impl Extras {
-    /// From the typed event, as `lambda_http`'s own conversion of each source fills them;
-    /// `None` for an event it has no form for (pass-through).
+    /// Read from the event `context` holds: the fields alone for API Gateway events, the typed
+    /// event whole for the others (see the module docs); `None` for an event `lambda_http` has
+    /// no form for, or one that is not of its source's shape.
+    fn read(context: &RequestContext, query: Option<&str>) -> Option<Self> {
+        match context.source() {
+            #[cfg(feature = "apigw_rest")]
+            crate::apigw_rest::SOURCE => {
+                serde_json::from_slice::<partial::Rest>(context.raw_event())
+                    .ok()
+                    .map(Self::from)
+            }
+            #[cfg(feature = "apigw_http")]
+            crate::apigw_http::SOURCE => {
+                serde_json::from_slice::<partial::Http>(context.raw_event())
+                    .ok()
+                    .map(Self::from)
+            }
+            #[cfg(feature = "apigw_websocket")]
+            crate::apigw_websocket::SOURCE => {
+                serde_json::from_slice::<partial::WebSocket>(context.raw_event())
+                    .ok()
+                    .map(Self::from)
+            }
+            #[cfg(feature = "alb")]
+            crate::alb::SOURCE => serde_json::from_slice::<partial::Alb>(context.raw_event())
+                .ok()
+                .map(|alb| alb.into_extras(query)),
+            _ => Self::of(context.parse_typed_event().ok()?, query),
+        }
+    }
+
+    /// From the typed event of a VPC Lattice event, as `lambda_http`'s own conversion fills
+    /// them; `None` for an event it has no form for (pass-through).
     #[allow(unused_variables, unused_mut)]
     fn of(event: crate::TypedEvent, query: Option<&str>) -> Option<Self> {
-        // REST, HTTP API 1.0 and WebSocket: the multi-value map when it has anything
-        let preferred = |multi: QueryMap, single: QueryMap| {
-            if multi.is_empty() { single } else { multi }
-        };
-        // ALB and VPC Lattice: their maps hold the query as the client sent it, encoded; parsed
-        // once here, as lambda_http decodes them once
-        let parsed = |query: Option<&str>| query.unwrap_or_default().parse::<QueryMap>().ok();
         let mut event = Some(event);
-        #[cfg(feature = "apigw_rest")]
-        if let Some(rest) = take::<crate::apigw_rest::TypedEvent>(&mut event) {
-            let rest = *rest;
-            return Some(Self {
-                query: preferred(
-                    rest.multi_value_query_string_parameters,
-                    rest.query_string_parameters,
-                ),
-                path_parameters: rest.path_parameters.into(),
-                stage_variables: rest.stage_variables.into(),
-                request_context: Some(LambdaRequestContext::ApiGatewayV1(rest.request_context)),
-                raw_path: rest.path.unwrap_or_default(),
-                has_body: rest.body.is_some(),
-                base64: rest.is_base64_encoded,
-            });
-        }
-        #[cfg(feature = "apigw_http")]
-        if let Some(http) = take::<crate::apigw_http::TypedEvent>(&mut event) {
-            let http = *http;
-            let query = match http.raw_query_string.as_deref() {
-                Some(raw) => raw.parse().unwrap_or_default(),
-                None => http.query_string_parameters,
-            };
-            return Some(Self {
-                query,
-                path_parameters: http.path_parameters.into(),
-                stage_variables: http.stage_variables.into(),
-                request_context: Some(LambdaRequestContext::ApiGatewayV2(http.request_context)),
-                raw_path: http.raw_path.unwrap_or_default(),
-                has_body: http.body.is_some(),
-                base64: http.is_base64_encoded,
-            });
-        }
-        #[cfg(feature = "alb")]
-        if let Some(alb) = take::<crate::alb::TypedEvent>(&mut event) {
-            let alb = *alb;
-            return Some(Self {
-                query: parsed(query).unwrap_or_default(),
-                path_parameters: QueryMap::default(),
-                stage_variables: QueryMap::default(),
-                request_context: Some(LambdaRequestContext::Alb(alb.request_context)),
-                raw_path: alb.path.unwrap_or_default(),
-                has_body: alb.body.is_some(),
-                base64: alb.is_base64_encoded,
-            });
-        }
-        #[cfg(feature = "apigw_websocket")]
-        if let Some(ws) = take::<crate::apigw_websocket::TypedEvent>(&mut event) {
-            let ws = *ws;
-            return Some(Self {
-                query: preferred(
-                    ws.multi_value_query_string_parameters,
-                    ws.query_string_parameters,
-                ),
-                path_parameters: ws.path_parameters.into(),
-                stage_variables: ws.stage_variables.into(),
-                request_context: Some(LambdaRequestContext::WebSocket(ws.request_context)),
-                raw_path: ws.path.unwrap_or_default(),
-                has_body: ws.body.is_some(),
-                base64: ws.is_base64_encoded,
-            });
-        }
         #[cfg(feature = "vpc_lattice")]
         if let Some(lattice) = take::<crate::vpc_lattice::TypedEventV2>(&mut event) {
             let lattice = *lattice;
             return Some(Self {
-                query: parsed(query).unwrap_or_default(),
+                query: client_query(query),
                 path_parameters: QueryMap::default(),
                 stage_variables: QueryMap::default(),
                 request_context: Some(LambdaRequestContext::VpcLattice(lattice.request_context)),
@@ -315,7 +282,7 @@ impl Extras {
         if let Some(lattice) = take::<crate::vpc_lattice::TypedEventV1>(&mut event) {
             // lambda_http has no form for v1 events: no request context
             return Some(Self {
-                query: parsed(query).unwrap_or_default(),
+                query: client_query(query),
                 path_parameters: QueryMap::default(),
                 stage_variables: QueryMap::default(),
                 request_context: None,
@@ -328,7 +295,209 @@ impl Extras {
     }
 }
 
+/// API Gateway events' fields that `RequestExt` answers with, declared as `aws_lambda_events`
+/// declares them (same types, same deserializers) so that they read the same; every other
+/// field is skipped unread.
+#[cfg(any(
+    feature = "apigw_rest",
+    feature = "apigw_http",
+    feature = "apigw_websocket",
+    feature = "alb"
+))]
+mod partial {
+    #[cfg(any(
+        feature = "apigw_rest",
+        feature = "apigw_http",
+        feature = "apigw_websocket"
+    ))]
+    use std::collections::HashMap;
+
+    use ::lambda_http::aws_lambda_events::query_map::QueryMap;
+    #[cfg(feature = "apigw_http")]
+    use ::lambda_http::aws_lambda_events::query_map::serde::aws_api_gateway_v2;
+    #[cfg(any(feature = "apigw_rest", feature = "apigw_websocket"))]
+    use ::lambda_http::aws_lambda_events::query_map::serde::standard;
+    use serde::{Deserialize, Deserializer, de::IgnoredAny};
+
+    use super::{Extras, LambdaRequestContext};
+
+    /// `aws_lambda_events`' `deserialize_nullish`: `null` reads as the default.
+    fn nullish<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Default + Deserialize<'de>,
+    {
+        Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+    }
+
+    /// `ApiGatewayProxyRequest`'s fields.
+    #[cfg(feature = "apigw_rest")]
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Rest {
+        #[serde(default)]
+        path: Option<String>,
+        #[serde(default, deserialize_with = "standard::deserialize_empty")]
+        query_string_parameters: QueryMap,
+        #[serde(default, deserialize_with = "standard::deserialize_empty")]
+        multi_value_query_string_parameters: QueryMap,
+        #[serde(default, deserialize_with = "nullish")]
+        path_parameters: HashMap<String, String>,
+        #[serde(default, deserialize_with = "nullish")]
+        stage_variables: HashMap<String, String>,
+        request_context: ::lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext,
+        #[serde(default)]
+        body: Option<IgnoredAny>,
+        #[serde(default, deserialize_with = "nullish")]
+        is_base64_encoded: bool,
+    }
+
+    #[cfg(feature = "apigw_rest")]
+    impl From<Rest> for Extras {
+        fn from(rest: Rest) -> Self {
+            Self {
+                query: preferred(
+                    rest.multi_value_query_string_parameters,
+                    rest.query_string_parameters,
+                ),
+                path_parameters: rest.path_parameters.into(),
+                stage_variables: rest.stage_variables.into(),
+                request_context: Some(LambdaRequestContext::ApiGatewayV1(rest.request_context)),
+                raw_path: rest.path.unwrap_or_default(),
+                has_body: rest.body.is_some(),
+                base64: rest.is_base64_encoded,
+            }
+        }
+    }
+
+    /// `ApiGatewayV2httpRequest`'s fields.
+    #[cfg(feature = "apigw_http")]
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Http {
+        #[serde(default, alias = "path")]
+        raw_path: Option<String>,
+        #[serde(default)]
+        raw_query_string: Option<String>,
+        #[serde(default, deserialize_with = "aws_api_gateway_v2::deserialize_empty")]
+        query_string_parameters: QueryMap,
+        #[serde(default, deserialize_with = "nullish")]
+        path_parameters: HashMap<String, String>,
+        request_context: ::lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext,
+        #[serde(default, deserialize_with = "nullish")]
+        stage_variables: HashMap<String, String>,
+        #[serde(default)]
+        body: Option<IgnoredAny>,
+        #[serde(default)]
+        is_base64_encoded: bool,
+    }
+
+    #[cfg(feature = "apigw_http")]
+    impl From<Http> for Extras {
+        fn from(http: Http) -> Self {
+            let query = match http.raw_query_string.as_deref() {
+                Some(raw) => raw.parse().unwrap_or_default(),
+                None => http.query_string_parameters,
+            };
+            Self {
+                query,
+                path_parameters: http.path_parameters.into(),
+                stage_variables: http.stage_variables.into(),
+                request_context: Some(LambdaRequestContext::ApiGatewayV2(http.request_context)),
+                raw_path: http.raw_path.unwrap_or_default(),
+                has_body: http.body.is_some(),
+                base64: http.is_base64_encoded,
+            }
+        }
+    }
+
+    /// `ApiGatewayWebsocketProxyRequest`'s fields.
+    #[cfg(feature = "apigw_websocket")]
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct WebSocket {
+        #[serde(default)]
+        path: Option<String>,
+        #[serde(default, deserialize_with = "standard::deserialize_empty")]
+        query_string_parameters: QueryMap,
+        #[serde(default, deserialize_with = "standard::deserialize_empty")]
+        multi_value_query_string_parameters: QueryMap,
+        #[serde(default, deserialize_with = "nullish")]
+        path_parameters: HashMap<String, String>,
+        #[serde(default, deserialize_with = "nullish")]
+        stage_variables: HashMap<String, String>,
+        request_context:
+            ::lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequestContext,
+        #[serde(default)]
+        body: Option<IgnoredAny>,
+        #[serde(default, deserialize_with = "nullish")]
+        is_base64_encoded: bool,
+    }
+
+    #[cfg(feature = "apigw_websocket")]
+    impl From<WebSocket> for Extras {
+        fn from(ws: WebSocket) -> Self {
+            Self {
+                query: preferred(
+                    ws.multi_value_query_string_parameters,
+                    ws.query_string_parameters,
+                ),
+                path_parameters: ws.path_parameters.into(),
+                stage_variables: ws.stage_variables.into(),
+                request_context: Some(LambdaRequestContext::WebSocket(ws.request_context)),
+                raw_path: ws.path.unwrap_or_default(),
+                has_body: ws.body.is_some(),
+                base64: ws.is_base64_encoded,
+            }
+        }
+    }
+
+    /// `AlbTargetGroupRequest`'s fields (the query is the request's: see `client_query`).
+    #[cfg(feature = "alb")]
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Alb {
+        #[serde(default)]
+        path: Option<String>,
+        request_context: ::lambda_http::aws_lambda_events::alb::AlbTargetGroupRequestContext,
+        #[serde(default, deserialize_with = "nullish")]
+        is_base64_encoded: bool,
+        #[serde(default)]
+        body: Option<IgnoredAny>,
+    }
+
+    #[cfg(feature = "alb")]
+    impl Alb {
+        pub(super) fn into_extras(self, query: Option<&str>) -> Extras {
+            Extras {
+                query: super::client_query(query),
+                path_parameters: QueryMap::default(),
+                stage_variables: QueryMap::default(),
+                request_context: Some(LambdaRequestContext::Alb(self.request_context)),
+                raw_path: self.path.unwrap_or_default(),
+                has_body: self.body.is_some(),
+                base64: self.is_base64_encoded,
+            }
+        }
+    }
+
+    /// REST, HTTP API 1.0 and WebSocket: the multi-value map when it has anything, as
+    /// `lambda_http` takes it.
+    #[cfg(any(feature = "apigw_rest", feature = "apigw_websocket"))]
+    fn preferred(multi: QueryMap, single: QueryMap) -> QueryMap {
+        if multi.is_empty() { single } else { multi }
+    }
+}
+
+/// ALB and VPC Lattice: their maps hold the query as the client sent it, encoded; parsed once
+/// from the request's query, as `lambda_http` decodes them once.
+#[cfg(any(feature = "alb", feature = "vpc_lattice"))]
+fn client_query(query: Option<&str>) -> QueryMap {
+    query.unwrap_or_default().parse().unwrap_or_default()
+}
+
 /// The typed event as a `T`, taken out of `event` when it is one.
+#[cfg(feature = "vpc_lattice")]
 fn take<T: 'static>(event: &mut Option<crate::TypedEvent>) -> Option<Box<T>> {
     match event.take()?.downcast::<T>() {
         Ok(typed) => Some(typed),
