@@ -1412,25 +1412,13 @@ async fn several_base_paths_and_the_debug_log_from_the_environment() {
 async fn echo_shows_the_authorizer_path_parameters_and_stage_variables_as_the_event_has_them() {
     let server = RuntimeApi::start().await;
     let _function = server.spawn_example("echo");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
     let mut with_authorizer = 0;
     for (dir, format) in [
         ("apigw_rest", Format::Rest),
         ("apigw_http", Format::Http),
         ("apigw_websocket", Format::WebSocket),
     ] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| {
-                let name = path.to_string_lossy();
-                name.ends_with(".json")
-                    && !name.ends_with(".expected.json")
-                    && !name.ends_with(".reply.json")
-            })
-            .collect();
-        files.sort();
-        for file in files {
+        for file in lambda_gateway_test_support::testdata::source_events(dir) {
             let event = std::fs::read(&file).unwrap();
             let Ok(parsed) = serde_json::from_slice::<Value>(&event) else {
                 continue; // the deliberately malformed ones

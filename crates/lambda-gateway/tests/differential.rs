@@ -65,13 +65,14 @@ use std::{
     fmt::Write as _,
     fs,
     panic::{self, AssertUnwindSafe},
-    path::{Path, PathBuf},
+    path::Path,
     sync::{Arc, Mutex},
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use http::{HeaderMap, Method, Request, Response, Uri};
 use lambda_gateway::{Gateway, RequestContext};
+use lambda_gateway_test_support::testdata::event_files;
 use lambda_http::request::{LambdaRequest, RequestOrigin};
 use serde_json::{Value, json};
 
@@ -323,22 +324,6 @@ fn differences(ours: &Observed, theirs: &Observed) -> BTreeMap<String, Differenc
 /// lambda_http 1.3 does not read.
 fn is_lattice_v1(event: &[u8]) -> bool {
     serde_json::from_slice::<Value>(event).is_ok_and(|v| v.get("raw_path").is_some())
-}
-
-/// Event files of a directory, sorted: `<case>.json` but not `.expected.json` / `.reply.json`.
-fn event_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with(".json")
-                && !name.ends_with(".expected.json")
-                && !name.ends_with(".reply.json")
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 /// One recorded difference.

@@ -38,6 +38,7 @@ use std::{
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use lambda_gateway::{Body, Gateway, RequestContext, RequestContextExt};
+use lambda_gateway_test_support::testdata::event_files;
 use serde_json::{Value, json};
 
 /// The env var that turns comparing into rewriting the expected files.
@@ -275,22 +276,6 @@ async fn run_case(event: &[u8], reply: Reply) -> Outcome {
         actual,
         typed_event,
     }
-}
-
-/// Event files of a directory, sorted: `<case>.json` but not `.expected.json` / `.reply.json`.
-fn event_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with(".json")
-                && !name.ends_with(".expected.json")
-                && !name.ends_with(".reply.json")
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 /// `dir/<case>.json` → `dir/<case><suffix>`.

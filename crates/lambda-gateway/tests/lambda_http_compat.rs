@@ -18,12 +18,12 @@ use std::{
     collections::BTreeMap,
     fs,
     panic::{self, AssertUnwindSafe},
-    path::PathBuf,
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use bytes::Bytes;
 use lambda_gateway::Gateway;
+use lambda_gateway_test_support::testdata::source_events;
 use lambda_http::{Body, Error, Request, RequestExt, Response, Service, service_fn};
 use serde_json::{Value, json};
 
@@ -96,7 +96,6 @@ async fn under_compat(event: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn a_lambda_http_handler_answers_the_same_under_the_compat_feature() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let mut compared = 0;
     let mut differences = Vec::new();
     for source in [
@@ -106,18 +105,7 @@ async fn a_lambda_http_handler_answers_the_same_under_the_compat_feature() {
         "vpc_lattice",
         "apigw_websocket",
     ] {
-        let mut files: Vec<_> = fs::read_dir(root.join(source))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| {
-                let name = path.to_string_lossy();
-                name.ends_with(".json")
-                    && !name.ends_with(".expected.json")
-                    && !name.ends_with(".reply.json")
-            })
-            .collect();
-        files.sort();
-        for file in files {
+        for file in source_events(source) {
             let event = fs::read_to_string(&file).unwrap();
             let (Some(mut theirs), Some(mut ours)) =
                 (under_lambda_http(&event).await, under_compat(&event).await)

@@ -4,9 +4,11 @@
 //! this crate's build script, which runs again when a file is added or removed), so a failing
 //! case names its file and never hides the others; [`GOLDEN_EVENTS`] lists the same files.
 //! [`mutation::Harness`] holds the checks every answer to a corrupted event must pass, for the
-//! mutation test and the fuzz targets alike.
+//! mutation test and the fuzz targets alike. [`testdata::event_files`] lists a directory's
+//! events the way every suite reads them.
 
 pub mod mutation;
 pub mod reader;
+pub mod testdata;
 
 include!(concat!(env!("OUT_DIR"), "/golden.rs"));
