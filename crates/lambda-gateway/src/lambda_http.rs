@@ -229,8 +229,8 @@ struct Extras {
 }
 
 impl Extras {
-    /// Read from the event `context` holds: the fields alone for API Gateway events, the typed
-    /// event whole for the others (see the module docs); `None` for an event `lambda_http` has
+    /// Read from the event `context` holds: the fields alone for API Gateway and ALB events,
+    /// the typed event whole for the others (see the module docs); `None` for an event `lambda_http` has
     /// no form for, or one that is not of its source's shape.
     fn read(context: &RequestContext, query: Option<&str>) -> Option<Self> {
         match context.source() {
@@ -238,7 +238,7 @@ impl Extras {
             crate::apigw_rest::SOURCE => {
                 serde_json::from_slice::<partial::Rest>(context.raw_event())
                     .ok()
-                    .map(Self::from)
+                    .map(|rest| rest.into_extras(LambdaRequestContext::ApiGatewayV1))
             }
             #[cfg(feature = "apigw_http")]
             crate::apigw_http::SOURCE => {
@@ -250,7 +250,7 @@ impl Extras {
             crate::apigw_websocket::SOURCE => {
                 serde_json::from_slice::<partial::WebSocket>(context.raw_event())
                     .ok()
-                    .map(Self::from)
+                    .map(|ws| ws.into_extras(LambdaRequestContext::WebSocket))
             }
             #[cfg(feature = "alb")]
             crate::alb::SOURCE => serde_json::from_slice::<partial::Alb>(context.raw_event())
@@ -330,46 +330,6 @@ mod partial {
         Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
     }
 
-    /// `ApiGatewayProxyRequest`'s fields.
-    #[cfg(feature = "apigw_rest")]
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    pub(super) struct Rest {
-        #[serde(default)]
-        path: Option<String>,
-        #[serde(default, deserialize_with = "standard::deserialize_empty")]
-        query_string_parameters: QueryMap,
-        #[serde(default, deserialize_with = "standard::deserialize_empty")]
-        multi_value_query_string_parameters: QueryMap,
-        #[serde(default, deserialize_with = "nullish")]
-        path_parameters: HashMap<String, String>,
-        #[serde(default, deserialize_with = "nullish")]
-        stage_variables: HashMap<String, String>,
-        request_context: ::lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext,
-        #[serde(default)]
-        body: Option<IgnoredAny>,
-        #[serde(default, deserialize_with = "nullish")]
-        is_base64_encoded: bool,
-    }
-
-    #[cfg(feature = "apigw_rest")]
-    impl From<Rest> for Extras {
-        fn from(rest: Rest) -> Self {
-            Self {
-                query: preferred(
-                    rest.multi_value_query_string_parameters,
-                    rest.query_string_parameters,
-                ),
-                path_parameters: rest.path_parameters.into(),
-                stage_variables: rest.stage_variables.into(),
-                request_context: Some(LambdaRequestContext::ApiGatewayV1(rest.request_context)),
-                raw_path: rest.path.unwrap_or_default(),
-                has_body: rest.body.is_some(),
-                base64: rest.is_base64_encoded,
-            }
-        }
-    }
-
     /// `ApiGatewayV2httpRequest`'s fields.
     #[cfg(feature = "apigw_http")]
     #[derive(Deserialize)]
@@ -411,11 +371,13 @@ mod partial {
         }
     }
 
-    /// `ApiGatewayWebsocketProxyRequest`'s fields.
-    #[cfg(feature = "apigw_websocket")]
+    /// The fields of the REST-shaped requests, `ApiGatewayProxyRequest` and
+    /// `ApiGatewayWebsocketProxyRequest` (which declare them alike), with the request context
+    /// `C` of each.
+    #[cfg(any(feature = "apigw_rest", feature = "apigw_websocket"))]
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    pub(super) struct WebSocket {
+    pub(super) struct ProxyShape<C> {
         #[serde(default)]
         path: Option<String>,
         #[serde(default, deserialize_with = "standard::deserialize_empty")]
@@ -426,28 +388,40 @@ mod partial {
         path_parameters: HashMap<String, String>,
         #[serde(default, deserialize_with = "nullish")]
         stage_variables: HashMap<String, String>,
-        request_context:
-            ::lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequestContext,
+        request_context: C,
         #[serde(default)]
         body: Option<IgnoredAny>,
         #[serde(default, deserialize_with = "nullish")]
         is_base64_encoded: bool,
     }
 
+    /// A REST API event's fields.
+    #[cfg(feature = "apigw_rest")]
+    pub(super) type Rest =
+        ProxyShape<::lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext>;
+
+    /// A WebSocket API event's fields.
     #[cfg(feature = "apigw_websocket")]
-    impl From<WebSocket> for Extras {
-        fn from(ws: WebSocket) -> Self {
-            Self {
-                query: preferred(
-                    ws.multi_value_query_string_parameters,
-                    ws.query_string_parameters,
-                ),
-                path_parameters: ws.path_parameters.into(),
-                stage_variables: ws.stage_variables.into(),
-                request_context: Some(LambdaRequestContext::WebSocket(ws.request_context)),
-                raw_path: ws.path.unwrap_or_default(),
-                has_body: ws.body.is_some(),
-                base64: ws.is_base64_encoded,
+    pub(super) type WebSocket =
+        ProxyShape<::lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequestContext>;
+
+    #[cfg(any(feature = "apigw_rest", feature = "apigw_websocket"))]
+    impl<C> ProxyShape<C> {
+        /// What `lambda_http` fills, its request context made by `context` (the variant).
+        pub(super) fn into_extras(self, context: fn(C) -> LambdaRequestContext) -> Extras {
+            Extras {
+                // the multi-value map when it has anything, as `lambda_http` takes it
+                query: if self.multi_value_query_string_parameters.is_empty() {
+                    self.query_string_parameters
+                } else {
+                    self.multi_value_query_string_parameters
+                },
+                path_parameters: self.path_parameters.into(),
+                stage_variables: self.stage_variables.into(),
+                request_context: Some(context(self.request_context)),
+                raw_path: self.path.unwrap_or_default(),
+                has_body: self.body.is_some(),
+                base64: self.is_base64_encoded,
             }
         }
     }
@@ -479,13 +453,6 @@ mod partial {
                 base64: self.is_base64_encoded,
             }
         }
-    }
-
-    /// REST, HTTP API 1.0 and WebSocket: the multi-value map when it has anything, as
-    /// `lambda_http` takes it.
-    #[cfg(any(feature = "apigw_rest", feature = "apigw_websocket"))]
-    fn preferred(multi: QueryMap, single: QueryMap) -> QueryMap {
-        if multi.is_empty() { single } else { multi }
     }
 }
 
