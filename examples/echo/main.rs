@@ -37,8 +37,8 @@
 //!
 //! It serves invocations concurrently where Lambda hands them out so (`AWS_LAMBDA_MAX_CONCURRENCY`
 //! above 1, Lambda Managed Instances), each worker with its own clone of the service, a
-//! `tower::util::BoxCloneService` (`Clone + Send`, not `Sync`). On SIGTERM (or Ctrl-C locally) it prints
-//! `echo: shutdown hook ran` to stderr and exits 0.
+//! `tower::util::BoxCloneService` (`Clone + Send`, not `Sync`). On SIGTERM (or Ctrl-C locally)
+//! it prints `echo: shutdown hook ran` to stderr and exits 0.
 //!
 //! Offline: `cargo run --example echo -- --event FILE` prints the response event.
 

@@ -723,6 +723,10 @@ async fn response_events_over_64_kib_arrive_whole() {
     let server = RuntimeApi::start().await;
     let _function = server.spawn_example("echo");
     let host = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6.lambda-url.us-east-1.on.aws";
+    let small = ask(&server, Format::Http, Http::get("/").function_url().event()).await;
+    assert_eq!(small.status, 200, "{small:?}");
+    // the runtime's connection, and the one echo's shutdown extension holds
+    let before = server.connections();
     // echo answers with the body's base64 in a JSON body: from under 64 KiB to well over it
     for size in [40 * 1024, 96 * 1024, 1024, 200 * 1024] {
         let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
@@ -741,6 +745,11 @@ async fn response_events_over_64_kib_arrive_whole() {
             "{size} bytes"
         );
     }
+    assert_eq!(
+        server.connections(),
+        before + 1,
+        "the large answers went on one connection of the gateway's own"
+    );
     server.assert_no_strays();
 }
 

@@ -10,7 +10,7 @@
 //!   `content-type: text/plain`, body `ok`), given the event as `run` is on Lambda: the `Bytes`
 //!   the Runtime API client read (a shared buffer; each call takes a clone, a reference count),
 //!   not a copy of it — the others read it in place too. (`Gateway::invoke(&[u8])`, the offline
-//!   entry point, copies it first: 4–5% of a small event's time here, 110 µs on 1 MiB.)
+//!   entry point, copies it first; BENCHMARKS.md has what that copy costs.)
 //!
 //! It prints ns per event and the ratios ours/floor and ours/lambda_http with their geometric
 //! means (the ratios are medians of per-round ratios: contenders are timed round-robin, so a
@@ -22,8 +22,8 @@
 //! With the facade's `lambda_http` feature and `BENCH_COMPAT=1`
 //! (`BENCH_COMPAT=1 cargo bench -p lambda-gateway --features lambda_http --bench adapter`), a
 //! fourth contender: lambda_http's trivial handler itself, run unchanged through
-//! `lambda_gateway::lambda_http::service` (the compatibility mode, which also parses the typed
-//! event for `RequestExt`), and two more columns, compat ns and compat/lambda_http.
+//! `lambda_gateway::lambda_http::service` (the compatibility mode, which also reads the typed
+//! fields `RequestExt` answers with), and two more columns, compat ns and compat/lambda_http.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -173,6 +173,8 @@ struct Timings {
     ns: Vec<f64>,
     /// Median over rounds of each contender's time divided by the first contender's.
     ratio_to_first: Vec<f64>,
+    /// Each contender's ns per call, round by round.
+    samples: Vec<Vec<f64>>,
 }
 
 impl Timer {
@@ -227,9 +229,18 @@ impl Timer {
             .map(|own| median(own.iter().zip(&samples[0]).map(|(a, b)| a / b).collect()))
             .collect();
         Timings {
-            ns: samples.into_iter().map(median).collect(),
+            ns: samples.iter().cloned().map(median).collect(),
             ratio_to_first,
+            samples,
         }
+    }
+}
+
+impl Timings {
+    /// Median over rounds of contender `a`'s time divided by contender `b`'s.
+    fn ratio(&self, a: usize, b: usize) -> Option<f64> {
+        let (a, b) = (self.samples.get(a)?, self.samples.get(b)?);
+        Some(median(a.iter().zip(b).map(|(a, b)| a / b).collect()))
     }
 }
 
@@ -263,26 +274,11 @@ fn events(filter: Option<&str>) -> Vec<(String, Vec<u8>)> {
             })
             .collect();
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let mut events = Vec::new();
     for source in ["apigw_rest", "apigw_http", "alb"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(source))
-            .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        files.sort();
-        for file in files {
-            let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".json")
-                || name.ends_with(".expected.json")
-                || name.ends_with(".reply.json")
-            {
-                continue;
-            }
-            let event = std::fs::read(&file).unwrap();
-            events.push((
-                format!("{source}/{}", name.trim_end_matches(".json")),
-                event,
-            ));
+        for file in lambda_gateway_test_support::testdata::source_events(source) {
+            let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+            events.push((format!("{source}/{name}"), std::fs::read(&file).unwrap()));
         }
     }
     if filter.is_none_or(|f| "large/".contains(f) || f.contains("large")) {
@@ -380,7 +376,7 @@ fn main() {
         };
         let mut compat_fn = || {
             if let Some(compat) = &compat {
-                black_box(block_on(compat.invoke_bytes(black_box(shared.clone()))).ok());
+                black_box(block_on(compat.invoke_bytes(black_box(shared.clone()))).unwrap());
             }
         };
         let timings = match (peer_ok, compat.is_some()) {
@@ -406,11 +402,10 @@ fn main() {
             }
             _ => ("fails".to_owned(), "-".to_owned()),
         };
-        // compat/peer per round, from peer/ours and compat/ours
-        let compat_text = match (timings.ns.get(3), timings.ratio_to_first.get(2..4)) {
-            (Some(compat_ns), Some(&[peer, compat])) => {
-                compat_vs_peer.push(compat / peer);
-                format!(" {compat_ns:>11.0} {:>11.3}", compat / peer)
+        let compat_text = match (timings.ns.get(3), timings.ratio(3, 2)) {
+            (Some(compat_ns), Some(compat_peer)) => {
+                compat_vs_peer.push(compat_peer);
+                format!(" {compat_ns:>11.0} {compat_peer:>11.3}")
             }
             _ => String::new(),
         };

@@ -44,13 +44,15 @@
 //! the same bytes).
 //!
 //! The request-side extensions come from the event's typed `aws_lambda_events` form, read for
-//! each request as `lambda_http` reads it: for API Gateway events (REST, HTTP API, WebSocket)
-//! only the fields `RequestExt` answers with — the request context, the query and parameter
-//! maps, the path, whether there is a body — with `aws_lambda_events`' own types and
-//! deserializers, the headers and the body skipped (the gateway has them already); likewise for
-//! ALB events; VPC Lattice events (two versions, told apart by their typed parse) whole. That read is what the compatibility costs
-//! over the gateway alone (`BENCH_COMPAT=1 cargo bench -p lambda-gateway --features lambda_http
-//! --bench adapter` times it against `lambda_http`).
+//! each request: for API Gateway and ALB events only the fields `RequestExt` answers with — the
+//! request context, the query and parameter maps, the path, whether there is a body — declared
+//! with `aws_lambda_events`' own types and deserializers, the headers and the body skipped (the
+//! gateway has them already); VPC Lattice events (two versions, told apart by their typed parse)
+//! whole. That read is what the compatibility costs over the gateway alone (`BENCH_COMPAT=1
+//! cargo bench -p lambda-gateway --features lambda_http --bench adapter` times it against
+//! `lambda_http`). Reading only those fields, it also fills the extensions of an event whose
+//! skipped fields the full typed parse would refuse (a header map or `httpMethod` of the wrong
+//! shape, a body that is not a string) — events `lambda_http` itself rejects outright.
 
 use std::{
     fmt,
@@ -230,8 +232,12 @@ struct Extras {
 
 impl Extras {
     /// Read from the event `context` holds: the fields alone for API Gateway and ALB events,
-    /// the typed event whole for the others (see the module docs); `None` for an event `lambda_http` has
-    /// no form for, or one that is not of its source's shape.
+    /// the typed event whole for the others (see the module docs); `None` for an event
+    /// `lambda_http` has no form for, or one that is not of its source's shape.
+    #[allow(
+        clippy::match_single_binding,
+        reason = "without any source feature only the fallback arm is left"
+    )]
     fn read(context: &RequestContext, query: Option<&str>) -> Option<Self> {
         match context.source() {
             #[cfg(feature = "apigw_rest")]

@@ -126,24 +126,10 @@ mod tests {
     fn a_source_not_asked_would_not_have_claimed() {
         use lambda_gateway_core::{Claim, event::EventView};
         let registry = registry().expect("the enabled sources' fields merge");
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-        let mut events = Vec::new();
-        for dir in std::fs::read_dir(&root).expect("testdata") {
-            let dir = dir.expect("an entry").path();
-            if !dir.is_dir() {
-                continue;
-            }
-            for file in std::fs::read_dir(&dir).expect("a directory") {
-                let path = file.expect("an entry").path();
-                let name = path.to_string_lossy().into_owned();
-                if name.ends_with(".json")
-                    && !name.ends_with(".expected.json")
-                    && !name.ends_with(".reply.json")
-                {
-                    events.push(std::fs::read(&path).expect("an event"));
-                }
-            }
-        }
+        let events: Vec<Vec<u8>> = lambda_gateway_test_support::testdata::all_events()
+            .into_iter()
+            .map(|(_, path)| std::fs::read(&path).expect("an event"))
+            .collect();
         assert!(events.len() > 100, "{} events", events.len());
         let mut skipped = 0;
         for event in &events {

@@ -48,12 +48,17 @@ use crate::{
 /// instead of a second one to open at the first answer (a cold start's critical path) — at the
 /// cost of a UTF-8 check and one copy of at most 64 KiB. A larger response event, a streamed
 /// answer and an invocation's error are posted by this service itself, as the bytes the encoder
-/// wrote.
+/// wrote. On the chain's path, what `lambda_runtime` logs is `lambda_runtime`'s, as for a
+/// `lambda_http` function: a refused answer is logged with its status (not the Runtime API's
+/// message, which the gateway's own posts quote), an invocation id header that is not text is
+/// dropped with a warning, and its TRACE record of the event shows the `null` it was handed.
 pub struct LambdaService<S> {
     service: S,
     shared: Arc<Shared>,
-    /// The handler chain `Runtime::new` built around [`take_answer`](Shared::take_answer).
-    chain: Chain,
+    /// The handler chain `Runtime::new` built around [`take_answer`](Shared::take_answer),
+    /// behind a lock only so that this service stays `Sync` when `S` is (the chain is not); each
+    /// call takes a clone of it.
+    chain: Mutex<Chain>,
 }
 
 /// `lambda_runtime`'s handler chain: it posts what [`Shared::take_answer`] hands it.
@@ -64,7 +69,7 @@ impl<S: Clone> Clone for LambdaService<S> {
         Self {
             service: self.service.clone(),
             shared: Arc::clone(&self.shared),
-            chain: self.chain.clone(),
+            chain: Mutex::new(self.chain()),
         }
     }
 }
@@ -104,11 +109,18 @@ where
     }
 
     fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
-        Box::pin(Arc::clone(&self.shared).serve(
-            self.service.clone(),
-            self.chain.clone(),
-            invocation,
-        ))
+        Box::pin(Arc::clone(&self.shared).serve(self.service.clone(), self.chain(), invocation))
+    }
+}
+
+impl<S> LambdaService<S> {
+    /// A clone of the handler chain.
+    fn chain(&self) -> Chain {
+        // nothing panics while holding it
+        self.chain
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -243,7 +255,7 @@ impl Shared {
                     };
                     let posted = chain.oneshot(handed).await;
                     // Taken by the handler unless the chain failed before calling it.
-                    drop(self.take_answer(request_id));
+                    self.discard_answer(request_id);
                     return posted;
                 }
                 // Never, the encoders being what their tests hold them to; posted as it is.
@@ -258,14 +270,26 @@ impl Shared {
 
     /// The handler of `lambda_runtime`'s chain: the response event left for `request_id`.
     fn take_answer(&self, request_id: &str) -> Result<RawJson, Diagnostic> {
+        self.remove_answer(request_id).ok_or_else(|| {
+            let error = Error::Internal(format!(
+                "no response event was left for invocation {request_id}"
+            ));
+            Diagnostic {
+                error_type: error.kind().to_owned(),
+                error_message: error.to_string(),
+            }
+        })
+    }
+
+    /// Drops what the handler did not take (nothing, unless the chain failed before it).
+    fn discard_answer(&self, request_id: &str) {
+        drop(self.remove_answer(request_id));
+    }
+
+    fn remove_answer(&self, request_id: &str) -> Option<RawJson> {
         let mut answers = self.lock_answers();
-        let found = answers.iter().position(|(id, _)| id == request_id);
-        found
-            .map(|i| answers.swap_remove(i).1)
-            .ok_or_else(|| Diagnostic {
-                error_type: "LambdaGateway.Internal".to_owned(),
-                error_message: format!("no response event was left for invocation {request_id}"),
-            })
+        let found = answers.iter().position(|(id, _)| id == request_id)?;
+        Some(answers.swap_remove(found).1)
     }
 
     fn lock_answers(&self) -> std::sync::MutexGuard<'_, Vec<(String, RawJson)>> {
@@ -475,7 +499,7 @@ where
         LambdaService {
             service: self.service.clone(),
             shared: Arc::clone(&self.shared),
-            chain: BoxCloneService::new(chain),
+            chain: Mutex::new(BoxCloneService::new(chain)),
         }
     }
 }
@@ -819,9 +843,9 @@ mod tests {
         concurrent_worker::<LambdaService<NotSync>>(&LambdaService {
             service: NotSync(Cell::new(0)),
             shared: Arc::new(shared()),
-            chain: BoxCloneService::new(tower::service_fn(|_: LambdaInvocation| async {
-                Ok::<(), BoxError>(())
-            })),
+            chain: Mutex::new(BoxCloneService::new(tower::service_fn(
+                |_: LambdaInvocation| async { Ok::<(), BoxError>(()) },
+            ))),
         });
     }
 
@@ -862,12 +886,30 @@ mod tests {
         assert_eq!(shared.take_answer("b").unwrap().0, r#"{"id":"b"}"#);
         assert!(shared.take_answer("b").is_err(), "taken already");
         let missing = shared.take_answer("c").unwrap_err();
-        assert_eq!(
-            missing.error_message,
-            "no response event was left for invocation c"
+        assert_eq!(missing.error_type, "lambda_gateway::InternalError");
+        assert!(
+            missing
+                .error_message
+                .ends_with("no response event was left for invocation c"),
+            "{}",
+            missing.error_message
         );
         assert_eq!(shared.take_answer("a").unwrap().0, r#"{"id":"a"}"#);
         assert!(shared.lock_answers().is_empty());
+    }
+
+    #[test]
+    fn the_lambda_service_is_sync_when_the_http_service_is() {
+        fn sync<T: Sync>(_: &T) {}
+        let service = LambdaService {
+            service: tower::service_fn(reads_its_context),
+            shared: Arc::new(shared()),
+            chain: Mutex::new(BoxCloneService::new(tower::service_fn(
+                |_: LambdaInvocation| async { Ok::<(), BoxError>(()) },
+            ))),
+        };
+        sync(&service);
+        sync(&service.clone());
     }
 
     #[test]

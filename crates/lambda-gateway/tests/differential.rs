@@ -65,7 +65,6 @@ use std::{
     fmt::Write as _,
     fs,
     panic::{self, AssertUnwindSafe},
-    path::Path,
     sync::{Arc, Mutex},
 };
 
@@ -541,7 +540,7 @@ fn summary(observed: &BTreeMap<String, (Observed, Observed)>, record: &Record) -
 
 #[tokio::test]
 async fn differential() {
-    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    let testdata = lambda_gateway_test_support::testdata::root();
     let record_path = testdata.join(RECORD);
     let bless = std::env::var(BLESS_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
 

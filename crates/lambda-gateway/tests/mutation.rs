@@ -921,33 +921,15 @@ fn report(failures: Vec<(Case, String)>) {
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// Every event under `testdata/`, by name.
 fn testdata_events() -> Vec<(String, Vec<u8>)> {
-    let mut events = Vec::new();
-    let mut dirs: Vec<String> = fs::read_dir(workspace_root().join("testdata"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.is_dir())
-        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    dirs.sort();
-    for dir in &dirs {
-        let path = workspace_root().join("testdata").join(dir);
-        for entry in fs::read_dir(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
-            let path = entry.unwrap().path();
+    let mut events: Vec<(String, Vec<u8>)> = lambda_gateway_test_support::testdata::all_events()
+        .into_iter()
+        .map(|(dir, path)| {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".json")
-                && !name.ends_with(".expected.json")
-                && !name.ends_with(".reply.json")
-            {
-                events.push((format!("{dir}/{name}"), fs::read(&path).unwrap()));
-            }
-        }
-    }
+            (format!("{dir}/{name}"), fs::read(&path).unwrap())
+        })
+        .collect();
     events.sort();
     assert!(
         events.len() >= 40,

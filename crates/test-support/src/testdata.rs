@@ -46,3 +46,32 @@ pub fn event_files(dir: &Path) -> Vec<PathBuf> {
 pub fn source_events(source: &str) -> Vec<PathBuf> {
     event_files(&root().join(source))
 }
+
+/// Every event of `testdata/`: each directory's [`event_files`], as `(directory, file)`, in
+/// order of directory then file.
+///
+/// # Panics
+///
+/// When `testdata/` cannot be read (a test's setup is broken).
+#[must_use]
+#[allow(
+    clippy::panic,
+    reason = "a test helper: an unreadable testdata/ is a broken setup"
+)]
+pub fn all_events() -> Vec<(String, PathBuf)> {
+    let root = root();
+    let mut dirs: Vec<String> = fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_dir())
+        .filter_map(|path| path.file_name()?.to_str().map(str::to_owned))
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .flat_map(|dir| {
+            event_files(&root.join(&dir))
+                .into_iter()
+                .map(move |file| (dir.clone(), file))
+        })
+        .collect()
+}
