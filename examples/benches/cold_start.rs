@@ -43,8 +43,10 @@ fn median(mut values: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    // `hello` as deployed: the binary target (`cargo lambda build` builds it), without the
-    // examples package's dev-dependencies (the test server's tokio features). The lambda_http
+    // `hello` as deployed: the binary target as `cargo lambda build --release
+    // --no-default-features` builds it, without the examples package's dev-dependencies (the test
+    // server's tokio features) and without the local emulation (its default feature), which a
+    // deployed function never runs — as lambda_http's hello has none. The lambda_http
     // hello is an example of the lambda-gateway package (lambda_http is its dev-dependency), so
     // it is built with that package's tokio features (its signal driver among them) as well.
     support::build_release_bins("lambda-gateway-examples", &["hello"]);

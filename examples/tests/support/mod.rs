@@ -826,27 +826,30 @@ fn build_example(name: &str, profile_dir: &Path, reason: &str) {
     reason = "the benchmarks use it; the tests include this module too"
 )]
 pub(crate) fn build_release_examples(package: &str, examples: &[&str]) {
-    build_release(package, "--example", examples);
+    build_release(package, &[], "--example", examples);
 }
 
-/// `cargo build --release -p <package> --bin <name>...`: binary targets are built as they are
-/// deployed (`cargo lambda build` builds them), without the package's dev-dependencies.
+/// `cargo build --release -p <package> --no-default-features --bin <name>...`: binary targets
+/// are built as they are deployed (`cargo lambda build --release --no-default-features`),
+/// without the package's dev-dependencies and without the local emulation, which a deployed
+/// function never runs.
 #[allow(
     dead_code,
     reason = "the benchmarks use it; the tests include this module too"
 )]
 pub(crate) fn build_release_bins(package: &str, bins: &[&str]) {
-    build_release(package, "--bin", bins);
+    build_release(package, &["--no-default-features"], "--bin", bins);
 }
 
 #[allow(
     dead_code,
     reason = "the benchmarks use it; the tests include this module too"
 )]
-fn build_release(package: &str, kind: &str, names: &[&str]) {
+fn build_release(package: &str, options: &[&str], kind: &str, names: &[&str]) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command.args(["build", "--release", "--quiet", "-p", package]);
+    command.args(options);
     for name in names {
         command.args([kind, name]);
     }
